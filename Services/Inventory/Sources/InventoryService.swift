@@ -1,0 +1,24 @@
+import Logging
+import Outbox
+public import RPC
+public import ServiceLifecycle
+public import ServiceRuntime
+public import Store
+
+/// The catalogue: what each number is. Owns schema `inventory` and publishes
+/// its changes as events.
+public enum InventoryService: ServiceDefinition {
+    public static let name = "inventory"
+    public static let defaultPort = 7101
+
+    public static var migrations: [Migration] {
+        [Outbox.migration(version: 1)]
+    }
+
+    public static func configure(router: inout RPCRouter, context: ServiceContext) throws -> [any Service] {
+        let outbox = Outbox(database: context.database, schema: name)
+        let watcher = OutboxWatcher(outbox: outbox, logger: context.logger)
+        EventFeed.register(in: &router, outbox: outbox, watcher: watcher)
+        return [watcher]
+    }
+}

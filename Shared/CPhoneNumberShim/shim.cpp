@@ -1,0 +1,285 @@
+// The C API of phonenumber_shim.h, implemented over libphonenumber.
+//
+// Every exported function catches all exceptions: a C++ exception unwinding
+// into Swift frames is undefined behaviour, so the boundary must be sealed.
+
+#include "phonenumber_shim.h"
+
+#include <cstring>
+#include <string>
+
+#include <phonenumbers/geocoding/phonenumber_offline_geocoder.h>
+#include <phonenumbers/phonenumber.pb.h>
+#include <phonenumbers/phonenumberutil.h>
+#include <unicode/locid.h>
+
+namespace {
+
+using i18n::phonenumbers::PhoneNumber;
+using i18n::phonenumbers::PhoneNumberOfflineGeocoder;
+using i18n::phonenumbers::PhoneNumberUtil;
+
+// libphonenumber itself gives up on inputs longer than 250 bytes (reporting
+// TOO_LONG_NSN); refusing far longer ones here avoids copying megabytes of
+// garbage into a std::string only to have them rejected.
+constexpr size_t kMaxTextLength = 1024;
+
+// Region codes are two letters ("001" for non-geographic); anything longer
+// than this cannot be one, so we do not look further into the C string.
+constexpr size_t kMaxRegionLength = 8;
+
+// ICU locale ids are short; this bounds the scan of an untrusted C string.
+constexpr size_t kMaxLocaleLength = 64;
+
+const char kUnknownRegion[] = "ZZ";
+
+const PhoneNumberUtil& Util() {
+    // GetInstance() is libphonenumber's thread-safe singleton; the first
+    // call loads the metadata.
+    return *PhoneNumberUtil::GetInstance();
+}
+
+// The geocoder is costly to build, so there is one, created on first use.
+// A function-local static is initialised exactly once even when several
+// threads get here at the same time (C++11). It is deliberately never
+// deleted, so a thread still geocoding while the process exits cannot touch
+// a destroyed object.
+//
+// Using it from many threads is safe without a lock of our own: the header
+// shows its only mutable state (the map of lazily loaded prefix files) is
+// guarded by its own absl::Mutex, and the public methods are const.
+const PhoneNumberOfflineGeocoder& Geocoder() {
+    static const PhoneNumberOfflineGeocoder* const geocoder =
+        new PhoneNumberOfflineGeocoder();
+    return *geocoder;
+}
+
+// Copies `value` with its NUL into `buffer`; false (and "") if it does not
+// fit, so a caller never sees a silently truncated number.
+bool CopyOut(const std::string& value, char* buffer, size_t capacity) {
+    if (capacity == 0) return false;
+    if (value.size() >= capacity) {
+        buffer[0] = '\0';
+        return false;
+    }
+    std::memcpy(buffer, value.data(), value.size());
+    buffer[value.size()] = '\0';
+    return true;
+}
+
+// libphonenumber wants region codes in upper case; callers should not have
+// to care. An absent, empty or over-long code becomes "ZZ" (unknown).
+std::string NormalizeRegion(const char* region) {
+    if (region == nullptr) return kUnknownRegion;
+    size_t length = strnlen(region, kMaxRegionLength + 1);
+    if (length == 0 || length > kMaxRegionLength) return kUnknownRegion;
+    std::string result(region, length);
+    for (char& c : result) {
+        if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    }
+    return result;
+}
+
+pn_status StatusFor(PhoneNumberUtil::ErrorType error) {
+    switch (error) {
+        case PhoneNumberUtil::NO_PARSING_ERROR: return PN_OK;
+        case PhoneNumberUtil::INVALID_COUNTRY_CODE_ERROR: return PN_INVALID_COUNTRY_CODE;
+        case PhoneNumberUtil::NOT_A_NUMBER: return PN_NOT_A_NUMBER;
+        case PhoneNumberUtil::TOO_SHORT_AFTER_IDD: return PN_TOO_SHORT_AFTER_IDD;
+        case PhoneNumberUtil::TOO_SHORT_NSN: return PN_TOO_SHORT_NSN;
+        case PhoneNumberUtil::TOO_LONG_NSN: return PN_TOO_LONG_NSN;
+    }
+    return PN_INTERNAL_ERROR;
+}
+
+// If the text starts (after blanks) with "00" and then a non-zero digit,
+// returns it rewritten as "+..." so it can be tried as an international
+// number; otherwise "". libphonenumber only honours the *default region's*
+// international prefix, so "0044 ..." fails with no region and means
+// nonsense with "US" (whose prefix is 011); "00" is the ITU-recommended
+// prefix most of the world writes, so it is a sound second guess.
+std::string WithDoubleZeroAsPlus(const std::string& text) {
+    size_t i = 0;
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+    if (i + 2 < text.size() && text[i] == '0' && text[i + 1] == '0' &&
+        text[i + 2] >= '1' && text[i + 2] <= '9') {
+        return "+" + text.substr(i + 2);
+    }
+    return std::string();
+}
+
+void Clear(pn_number* out) {
+    std::memset(out, 0, sizeof *out);
+    out->type = PN_TYPE_UNKNOWN;
+    out->possibility = PN_POSSIBLE;
+}
+
+// Parses E.164 text handed back to us by Swift (originally from pn_parse).
+pn_status ParseE164(const char* e164, size_t length, PhoneNumber* number) {
+    if (length > kMaxTextLength) return PN_TOO_LONG_NSN;
+    return StatusFor(Util().Parse(std::string(e164, length), kUnknownRegion, number));
+}
+
+pn_status Parse(const char* text, size_t text_len, const char* default_region,
+                uint32_t flags, pn_number* out) {
+    if (text_len > kMaxTextLength) return PN_TOO_LONG_NSN;
+    const PhoneNumberUtil& util = Util();
+    const std::string input(text, text_len);
+    const std::string region = NormalizeRegion(default_region);
+
+    PhoneNumber number;
+    PhoneNumberUtil::ErrorType error = util.Parse(input, region, &number);
+    bool valid = error == PhoneNumberUtil::NO_PARSING_ERROR && util.IsValidNumber(number);
+
+    if (!valid) {
+        // The "00" reading wins if it is valid, or if it at least parses
+        // where the first reading found no country code (its failure reason
+        // is then the more telling one, e.g. "too short" rather than "no
+        // country code"). Other first-reading errors stand: they mean
+        // libphonenumber did recognise a prefix, e.g. Australia's "0011".
+        const std::string alternative = WithDoubleZeroAsPlus(input);
+        PhoneNumber retry;
+        if (!alternative.empty() &&
+            util.Parse(alternative, region, &retry) == PhoneNumberUtil::NO_PARSING_ERROR) {
+            const bool retry_valid = util.IsValidNumber(retry);
+            if (retry_valid || error == PhoneNumberUtil::INVALID_COUNTRY_CODE_ERROR) {
+                number = retry;
+                error = PhoneNumberUtil::NO_PARSING_ERROR;
+                valid = retry_valid;
+            }
+        }
+    }
+    if (error != PhoneNumberUtil::NO_PARSING_ERROR) return StatusFor(error);
+
+    std::string e164;
+    util.Format(number, PhoneNumberUtil::E164, &e164);
+    if (!CopyOut(e164, out->e164, sizeof out->e164)) return PN_TOO_LONG_NSN;
+    out->country_code = number.country_code();
+    out->national_number = number.national_number();
+
+    std::string number_region;
+    if (!valid) {
+        // Say why: the length check distinguishes "too short" from "right
+        // length but no such number range". The region is only a hint for
+        // the message, since an invalid number has no region of its own.
+        out->possibility =
+            static_cast<pn_possibility>(util.IsPossibleNumberWithReason(number));
+        util.GetRegionCodeForCountryCode(number.country_code(), &number_region);
+        CopyOut(number_region, out->region, sizeof out->region);
+        return PN_NOT_VALID;
+    }
+
+    util.GetRegionCodeForNumber(number, &number_region);
+    CopyOut(number_region, out->region, sizeof out->region);
+    out->type = static_cast<pn_number_type>(util.GetNumberType(number));
+
+    if ((flags & PN_PARSE_REQUIRE_REGION) != 0 && region != kUnknownRegion &&
+        !util.IsValidNumberForRegion(number, region)) {
+        return PN_WRONG_REGION;
+    }
+    return PN_OK;
+}
+
+}  // namespace
+
+extern "C" {
+
+pn_status pn_parse(const char* text, size_t text_len, const char* default_region,
+                   uint32_t flags, pn_number* out) {
+    if (out == nullptr) return PN_INVALID_ARGUMENT;
+    Clear(out);
+    if (text == nullptr) return text_len == 0 ? PN_NOT_A_NUMBER : PN_INVALID_ARGUMENT;
+    try {
+        pn_status status = Parse(text, text_len, default_region, flags, out);
+        if (status != PN_OK && status != PN_NOT_VALID && status != PN_WRONG_REGION) {
+            Clear(out);
+        }
+        return status;
+    } catch (...) {
+        Clear(out);
+        return PN_INTERNAL_ERROR;
+    }
+}
+
+pn_status pn_format(const char* e164, size_t e164_len, pn_format_style style,
+                    char* buffer, size_t capacity) {
+    if (buffer == nullptr || capacity == 0) return PN_INVALID_ARGUMENT;
+    buffer[0] = '\0';
+    if (e164 == nullptr) return PN_INVALID_ARGUMENT;
+    try {
+        PhoneNumberUtil::PhoneNumberFormat format;
+        switch (style) {
+            case PN_FORMAT_E164: format = PhoneNumberUtil::E164; break;
+            case PN_FORMAT_INTERNATIONAL: format = PhoneNumberUtil::INTERNATIONAL; break;
+            case PN_FORMAT_NATIONAL: format = PhoneNumberUtil::NATIONAL; break;
+            case PN_FORMAT_RFC3966: format = PhoneNumberUtil::RFC3966; break;
+            default: return PN_INVALID_ARGUMENT;
+        }
+        PhoneNumber number;
+        pn_status status = ParseE164(e164, e164_len, &number);
+        if (status != PN_OK) return status;
+        std::string formatted;
+        Util().Format(number, format, &formatted);
+        return CopyOut(formatted, buffer, capacity) ? PN_OK : PN_BUFFER_TOO_SMALL;
+    } catch (...) {
+        buffer[0] = '\0';
+        return PN_INTERNAL_ERROR;
+    }
+}
+
+pn_status pn_geocode(const char* e164, size_t e164_len, const char* locale,
+                     char* buffer, size_t capacity) {
+    if (buffer == nullptr || capacity == 0) return PN_INVALID_ARGUMENT;
+    buffer[0] = '\0';
+    if (e164 == nullptr) return PN_INVALID_ARGUMENT;
+    try {
+        PhoneNumber number;
+        pn_status status = ParseE164(e164, e164_len, &number);
+        if (status != PN_OK) return status;
+        std::string locale_id = "en";
+        if (locale != nullptr) {
+            size_t length = strnlen(locale, kMaxLocaleLength + 1);
+            if (length > 0 && length <= kMaxLocaleLength) locale_id.assign(locale, length);
+        }
+        // GetDescriptionForNumber (unlike ...ForValidNumber) checks validity
+        // itself, so an invalid number yields "" rather than a wrong place.
+        const std::string description =
+            Geocoder().GetDescriptionForNumber(number, icu::Locale(locale_id.c_str()));
+        return CopyOut(description, buffer, capacity) ? PN_OK : PN_BUFFER_TOO_SMALL;
+    } catch (...) {
+        buffer[0] = '\0';
+        return PN_INTERNAL_ERROR;
+    }
+}
+
+int32_t pn_country_code_for_region(const char* region) {
+    try {
+        const std::string code = NormalizeRegion(region);
+        if (code == kUnknownRegion) return 0;
+        return Util().GetCountryCodeForRegion(code);
+    } catch (...) {
+        return 0;
+    }
+}
+
+pn_status pn_warm_up(int include_geocoder) {
+    try {
+        // Parsing one number loads the metadata and compiles the common
+        // regular expressions; geocoding one builds the geocoder and its
+        // English table for +1. Tables for other country codes and languages
+        // are still built on first use.
+        pn_number number;
+        pn_status status = pn_parse("+16502530000", 12, nullptr, 0, &number);
+        if (status != PN_OK) return status;
+        if (include_geocoder) {
+            char description[256];
+            return pn_geocode(number.e164, std::strlen(number.e164), "en",
+                              description, sizeof description);
+        }
+        return PN_OK;
+    } catch (...) {
+        return PN_INTERNAL_ERROR;
+    }
+}
+
+}  // extern "C"

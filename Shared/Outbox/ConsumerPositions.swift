@@ -1,0 +1,96 @@
+public import Store
+
+/// Where a consumer has got to in each event stream it applies, stored in the
+/// consumer's own schema and written in the same transaction as the change the
+/// event caused: if that transaction rolls back, so does the position, and a
+/// restart resumes exactly after the last applied event.
+public struct ConsumerPositions: Sendable {
+    /// The consumer's schema.
+    public let schema: String
+
+    private var table: String { SQLName.qualified(schema, "consumer_positions") }
+
+    /// Positions kept in `schema`.
+    public init(schema: String) {
+        self.schema = schema
+    }
+
+    /// The migration creating the positions table; add it to a consuming service's list.
+    public static func migration(version: Int) -> Migration {
+        Migration(version: version, name: "create consumer positions", sql: """
+            CREATE TABLE consumer_positions (
+                stream text PRIMARY KEY,
+                position bigint NOT NULL CHECK (position >= 0),
+                updated_at timestamptz NOT NULL DEFAULT now()
+            );
+            """)
+    }
+
+    /// The last applied position of `stream` (0 before the first event). Reads
+    /// inside `transaction` so the value matches what this transaction will change.
+    public func load(stream: String, in transaction: Transaction) async throws -> Int64 {
+        let result = try await transaction.query("SELECT position FROM \(table) WHERE stream = $1", [stream])
+        return try result.first?.decode(Int64.self, column: "position") ?? 0
+    }
+
+    /// The last applied position of `stream`, outside any transaction.
+    public func load(stream: String, from database: Database) async throws -> Int64 {
+        let result = try await database.query("SELECT position FROM \(table) WHERE stream = $1", [stream])
+        return try result.first?.decode(Int64.self, column: "position") ?? 0
+    }
+
+    /// Records that the event at `position` was applied, which must directly follow
+    /// the stored position (positions are dense). Throws `ConsumerPositionError`
+    /// when it does not: the event is a duplicate, or one was skipped.
+    public func store(stream: String, position: Int64, in transaction: Transaction) async throws {
+        try await advance(stream: stream, from: position - 1, to: position, in: transaction)
+    }
+
+    /// Moves `stream` from `previous` to `position`, for a reader that legitimately
+    /// passes over positions (e.g. a type-filtered read whose page says how far it
+    /// looked). Refuses unless the stored position is exactly `previous`, so
+    /// concurrent appliers cannot both apply the same events: the second one's
+    /// update finds the row changed and fails, rolling back its transaction.
+    public func advance(stream: String, from previous: Int64, to position: Int64, in transaction: Transaction) async throws {
+        guard position > previous, previous >= 0 else {
+            throw ConsumerPositionError(stream: stream, stored: nil, expected: previous, attempted: position)
+        }
+        let updated = try await transaction.execute(
+            "UPDATE \(table) SET position = $3, updated_at = now() WHERE stream = $1 AND position = $2",
+            [stream, previous, position]
+        )
+        if updated == 1 { return }
+        if previous == 0 {
+            // First event of the stream: there is no row yet. ON CONFLICT keeps a
+            // racing first writer from turning this into a unique violation.
+            let inserted = try await transaction.execute(
+                "INSERT INTO \(table) (stream, position) VALUES ($1, $2) ON CONFLICT (stream) DO NOTHING",
+                [stream, position]
+            )
+            if inserted == 1 { return }
+        }
+        let stored = try await load(stream: stream, in: transaction)
+        throw ConsumerPositionError(stream: stream, stored: stored, expected: previous, attempted: position)
+    }
+}
+
+/// A consumer tried to record a position that does not follow the stored one.
+public struct ConsumerPositionError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The stream concerned.
+    public var stream: String
+    /// The position found in the table, if it was read.
+    public var stored: Int64?
+    /// The position that had to be stored for the update to apply.
+    public var expected: Int64
+    /// The position the caller tried to record.
+    public var attempted: Int64
+
+    /// True when the event was already applied (a duplicate delivery or a racing replica).
+    public var isDuplicate: Bool { stored.map { attempted <= $0 } ?? false }
+
+    /// Names the stream and positions; no payloads.
+    public var description: String {
+        "ConsumerPositionError: stream \(stream) is at \(stored.map(String.init) ?? "unknown"); "
+            + "cannot move from \(expected) to \(attempted)"
+    }
+}

@@ -1,0 +1,232 @@
+internal import CPhoneNumberShim
+
+/// A phone number that libphonenumber has parsed and found valid.
+///
+/// The only way to get one is ``init(parsing:defaultRegion:requireDefaultRegion:)``,
+/// so holding a `PhoneNumber` means holding a valid number in canonical E.164
+/// form; code further in can rely on that instead of re-checking.
+///
+/// Equality and hashing use ``e164`` alone: every other property is derived
+/// from it, and two spellings of one number ("+1 415-555-1234",
+/// "(415) 555-1234") must compare equal.
+public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
+    /// The number in E.164, e.g. `"+14155551234"`: the canonical key to store
+    /// and compare numbers by.
+    public let e164: String
+
+    /// ISO 3166-1 alpha-2 region the number belongs to, e.g. `"US"`, or
+    /// `"001"` for non-geographic numbers such as +800 freephone.
+    ///
+    /// Within a shared country code this is the region the number range is
+    /// assigned to: +1 416 is `"CA"`, +44 7911 12 is `"GG"` (Guernsey).
+    public let regionCode: String
+
+    /// Country calling code, e.g. `1` or `44`.
+    public let countryCode: Int
+
+    /// National significant number as an integer, e.g. `4155551234`.
+    ///
+    /// Leading zeros (Italian numbers) are lost here; ``e164`` keeps them,
+    /// which is why it, not this, identifies the number.
+    public let nationalNumber: UInt64
+
+    /// What kind of line libphonenumber's metadata says the number is.
+    public let type: Kind
+
+    /// What kind of line a number is, as libphonenumber's metadata says.
+    ///
+    /// Raw values are stable snake_case names, safe to store or put on the wire.
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
+        case fixedLine = "fixed_line"
+        case mobile = "mobile"
+        /// The region (e.g. the US) cannot tell fixed-line and mobile apart.
+        case fixedLineOrMobile = "fixed_line_or_mobile"
+        case tollFree = "toll_free"
+        case premiumRate = "premium_rate"
+        /// Cost shared between caller and callee.
+        case sharedCost = "shared_cost"
+        case voip = "voip"
+        /// A personal number that may route to any line.
+        case personalNumber = "personal_number"
+        case pager = "pager"
+        /// Universal Access Number ("company number").
+        case uan = "uan"
+        case voicemail = "voicemail"
+        /// The metadata does not say; rare for a valid number.
+        case unknown = "unknown"
+    }
+
+    /// How ``formatted(_:)`` writes a number.
+    public enum Format: Sendable, Hashable, CaseIterable {
+        /// `+14155551234`
+        case e164
+        /// `+1 415-555-1234`: for people anywhere.
+        case international
+        /// `(415) 555-1234`: for people in the number's own country.
+        case national
+        /// `tel:+1-415-555-1234`: for links (RFC 3966).
+        case rfc3966
+    }
+
+    /// Parses `text` as a phone number and checks that it is valid.
+    ///
+    /// Accepts the usual written forms: `+1 (415) 555-1234`,
+    /// `+1-415-555-1234`, `tel:+1-415-555-1234`, `0044 20 7946 0958`, and
+    /// national forms such as `(415) 555-1234` or `14155551234` when
+    /// `defaultRegion` says which country they are in. An extension
+    /// (`ext. 12`) is accepted and dropped, as E.164 cannot hold it.
+    ///
+    /// - Parameters:
+    ///   - text: What the user or upstream system wrote.
+    ///   - defaultRegion: ISO 3166-1 alpha-2 code (any case) assumed for
+    ///     numbers written without a country code. It is only a hint: a
+    ///     number with its own country code may belong anywhere.
+    ///   - requireDefaultRegion: Make the hint a requirement: throw
+    ///     ``PhoneNumberError/Reason/invalidForRegion`` unless the number is
+    ///     valid in `defaultRegion` itself. Ignored without a `defaultRegion`.
+    /// - Throws: ``PhoneNumberError`` saying what is wrong with `text`.
+    public init(
+        parsing text: String,
+        defaultRegion: String? = nil,
+        requireDefaultRegion: Bool = false
+    ) throws(PhoneNumberError) {
+        var result = pn_number()
+        let flags: UInt32 = requireDefaultRegion ? UInt32(PN_PARSE_REQUIRE_REGION) : 0
+        var input = text
+        let status = input.withUTF8 { utf8 in
+            if let defaultRegion {
+                defaultRegion.withCString { region in
+                    pn_parse(utf8.baseAddress, utf8.count, region, flags, &result)
+                }
+            } else {
+                pn_parse(utf8.baseAddress, utf8.count, nil, flags, &result)
+            }
+        }
+        guard status == PN_OK else {
+            throw PhoneNumberError(status: status, result: result, input: text, defaultRegion: defaultRegion)
+        }
+        self.e164 = cString(of: &result.e164)
+        self.regionCode = cString(of: &result.region)
+        self.countryCode = Int(result.country_code)
+        self.nationalNumber = result.national_number
+        self.type = Kind(result.type)
+    }
+
+    /// Two values are the same number when their E.164 forms are equal; the
+    /// other properties follow from it, so comparing them adds nothing.
+    public static func == (lhs: PhoneNumber, rhs: PhoneNumber) -> Bool {
+        lhs.e164 == rhs.e164
+    }
+
+    /// Hashes the E.164 form only, consistent with `==`.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(e164)
+    }
+
+    /// The number in E.164, so logs and string interpolation show the
+    /// canonical form.
+    public var description: String { e164 }
+
+    /// The number written in `format`.
+    ///
+    /// International and national forms come from libphonenumber's per-country
+    /// patterns (spaces, dashes, parentheses, national prefix such as the
+    /// leading 0 in the UK).
+    public func formatted(_ format: Format = .international) -> String {
+        let style: pn_format_style
+        switch format {
+        case .e164: return e164
+        case .international: style = PN_FORMAT_INTERNATIONAL
+        case .national: style = PN_FORMAT_NATIONAL
+        case .rfc3966: style = PN_FORMAT_RFC3966
+        }
+        // 64 bytes holds any valid number in any style; the E.164 fallback
+        // only matters if libphonenumber fails on its own output.
+        return callWithBuffer(capacity: 64) { e164, buffer, capacity in
+            pn_format(e164.baseAddress, e164.count, style, buffer, capacity)
+        } ?? e164
+    }
+
+    /// Where the number is, in words, in the language of `locale`: a place
+    /// (`"Mountain View, CA"`) when libphonenumber's prefix data knows one,
+    /// otherwise the country (`"United States"`), otherwise `nil` (for
+    /// example for non-geographic numbers such as +800).
+    ///
+    /// - Parameter locale: ICU locale id such as `"en"`, `"de"` or `"zh_Hant"`.
+    ///   Languages without data fall back to English where libphonenumber
+    ///   allows it.
+    public func geocodedDescription(locale: String = "en") -> String? {
+        let description = locale.withCString { locale in
+            callWithBuffer(capacity: 256) { e164, buffer, capacity in
+                pn_geocode(e164.baseAddress, e164.count, locale, buffer, capacity)
+            }
+        }
+        guard let description, !description.isEmpty else { return nil }
+        return description
+    }
+
+    /// Runs a shim call that takes this number's E.164 text and writes a
+    /// C string into a buffer; returns that string, or nil if the call failed.
+    private func callWithBuffer(
+        capacity: Int,
+        _ body: (UnsafeBufferPointer<UInt8>, UnsafeMutablePointer<CChar>, Int) -> pn_status
+    ) -> String? {
+        var e164 = self.e164
+        return e164.withUTF8 { utf8 in
+            withUnsafeTemporaryAllocation(of: CChar.self, capacity: capacity) { buffer in
+                guard let base = buffer.baseAddress else { return nil }
+                base.initialize(to: 0)
+                guard body(utf8, base, capacity) == PN_OK else { return nil }
+                return String(cString: base)
+            }
+        }
+    }
+
+    // MARK: Regions
+
+    /// The country calling code of an ISO 3166-1 alpha-2 region (`"US"` → 1,
+    /// `"gb"` → 44), or nil if libphonenumber does not know the region.
+    public static func countryCode(forRegion region: String) -> Int? {
+        let code = pn_country_code_for_region(region)
+        return code == 0 ? nil : Int(code)
+    }
+
+    /// Loads libphonenumber's metadata now rather than during the first
+    /// request that parses a number (which would otherwise be markedly
+    /// slower); call it while a service starts.
+    ///
+    /// - Parameter includingGeocoder: Also build the geocoder, for services
+    ///   that call ``geocodedDescription(locale:)``.
+    public static func warmUp(includingGeocoder: Bool = false) {
+        _ = pn_warm_up(includingGeocoder ? 1 : 0)
+    }
+}
+
+extension PhoneNumber.Kind {
+    init(_ type: pn_number_type) {
+        switch type {
+        case PN_TYPE_FIXED_LINE: self = .fixedLine
+        case PN_TYPE_MOBILE: self = .mobile
+        case PN_TYPE_FIXED_LINE_OR_MOBILE: self = .fixedLineOrMobile
+        case PN_TYPE_TOLL_FREE: self = .tollFree
+        case PN_TYPE_PREMIUM_RATE: self = .premiumRate
+        case PN_TYPE_SHARED_COST: self = .sharedCost
+        case PN_TYPE_VOIP: self = .voip
+        case PN_TYPE_PERSONAL_NUMBER: self = .personalNumber
+        case PN_TYPE_PAGER: self = .pager
+        case PN_TYPE_UAN: self = .uan
+        case PN_TYPE_VOICEMAIL: self = .voicemail
+        default: self = .unknown
+        }
+    }
+}
+
+/// Reads a NUL-terminated string out of a fixed-size C char array (which
+/// Swift imports as a tuple). Stops at the array's end even without a NUL,
+/// so a bug in the shim cannot make this read past it.
+func cString<Tuple>(of tuple: inout Tuple) -> String {
+    withUnsafeBytes(of: &tuple) { bytes in
+        let end = bytes.firstIndex(of: 0) ?? bytes.endIndex
+        return String(decoding: bytes[..<end], as: UTF8.self)
+    }
+}

@@ -1,0 +1,56 @@
+public import NIOCore
+public import Protos
+
+/// Splits a byte stream into frames: a 4-byte big-endian length, then that many
+/// bytes. A length above `maximumFrameSize` throws `FrameTooLargeError` before
+/// anything is buffered, so a peer cannot make us allocate what it claims.
+public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
+    public typealias InboundOut = ByteBuffer
+
+    /// The default maximum frame payload: 1 MiB.
+    public static let defaultMaximumFrameSize = 1 << 20
+
+    public let maximumFrameSize: Int
+
+    public init(maximumFrameSize: Int = FrameDecoder.defaultMaximumFrameSize) {
+        self.maximumFrameSize = maximumFrameSize
+    }
+
+    public mutating func decode(buffer: inout ByteBuffer) throws -> ByteBuffer? {
+        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return nil }
+        guard length <= maximumFrameSize else {
+            throw FrameTooLargeError(length: Int(length), maximum: maximumFrameSize)
+        }
+        guard buffer.readableBytes >= 4 + Int(length) else { return nil }
+        buffer.moveReaderIndex(forwardBy: 4)
+        return buffer.readSlice(length: Int(length))
+    }
+
+    public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> ByteBuffer? {
+        try decode(buffer: &buffer)
+    }
+}
+
+/// A peer announced a frame larger than the configured maximum.
+public struct FrameTooLargeError: Error, Hashable, CustomStringConvertible {
+    public var length: Int
+    public var maximum: Int
+
+    public var description: String {
+        "frame of \(length) bytes exceeds the maximum of \(maximum) bytes"
+    }
+}
+
+extension ByteBuffer {
+    /// Appends one frame holding `frame`'s encoding: length prefix, then bytes,
+    /// encoded straight into this buffer.
+    public mutating func writeFrame(_ frame: RpcV1.Frame) {
+        frame.withSerialization { serialization in
+            let size = serialization.size
+            writeInteger(UInt32(size))
+            writeWithUnsafeMutableBytes(minimumWritableBytes: size) { pointer in
+                serialization.write(to: UnsafeMutableRawBufferPointer(rebasing: pointer[..<size]))
+            }
+        }
+    }
+}

@@ -1,0 +1,109 @@
+public import Protos
+import NIOCore
+
+/// Maps method names to typed handlers. Build it once at start-up, then hand it
+/// to `RPCServer`.
+public struct RPCRouter: Sendable {
+    /// A registered method, with its handler erased to bytes in, bytes out.
+    struct Route: Sendable {
+        var descriptor: MethodDescriptor
+        var handler: Handler
+    }
+
+    enum Handler: Sendable {
+        /// Runs on the connection's event loop: no hop, for microsecond paths
+        /// that never block (e.g. reads from memory).
+        case inline(@Sendable (_ payload: [UInt8], _ context: RPCContext) throws -> [UInt8])
+        /// Runs as a task on the Swift concurrency pool.
+        case unary(@Sendable (_ payload: [UInt8], _ context: RPCContext) async throws -> [UInt8])
+        /// Sends any number of messages, then ends with a status.
+        case serverStream(@Sendable (_ payload: [UInt8], _ context: RPCContext, _ sink: StreamSink) async throws -> Void)
+    }
+
+    private(set) var routes: [String: Route] = [:]
+
+    public init() {}
+
+    /// All registered methods, sorted by name.
+    public var methods: [MethodDescriptor] {
+        routes.values.map(\.descriptor).sorted { $0.name < $1.name }
+    }
+
+    /// Registers a unary method served on the concurrency pool.
+    public mutating func register<Request: ProtoMessage, Response: ProtoMessage>(
+        _ method: MethodDescriptor,
+        _ handler: @escaping @Sendable (Request, RPCContext) async throws -> Response
+    ) {
+        add(method, .unary { payload, context in
+            try await handler(try decode(Request.self, payload), context).serializedBytes()
+        })
+    }
+
+    /// Registers a unary method that runs directly on the event loop. The
+    /// handler must not block or await: use it only for in-memory reads.
+    public mutating func registerInline<Request: ProtoMessage, Response: ProtoMessage>(
+        _ method: MethodDescriptor,
+        _ handler: @escaping @Sendable (Request, RPCContext) throws -> Response
+    ) {
+        add(method, .inline { payload, context in
+            try handler(try decode(Request.self, payload), context).serializedBytes()
+        })
+    }
+
+    /// Registers a server-streaming method.
+    public mutating func registerServerStream<Request: ProtoMessage, Response: ProtoMessage>(
+        _ method: MethodDescriptor,
+        _ handler: @escaping @Sendable (Request, RPCContext, RPCStreamWriter<Response>) async throws -> Void
+    ) {
+        var method = method
+        method.isServerStreaming = true
+        add(method, .serverStream { payload, context, sink in
+            try await handler(try decode(Request.self, payload), context, RPCStreamWriter(sink: sink))
+        })
+    }
+
+    private mutating func add(_ method: MethodDescriptor, _ handler: Handler) {
+        precondition(routes[method.name] == nil, "method \(method.name) registered twice")
+        routes[method.name] = Route(descriptor: method, handler: handler)
+    }
+
+    func route(for method: String) -> Route? { routes[method] }
+}
+
+/// Decodes a request message, mapping failure to INVALID_ARGUMENT.
+private func decode<Message: ProtoMessage>(_ type: Message.Type, _ payload: [UInt8]) throws(RPCError) -> Message {
+    do {
+        return try Message(serializedBytes: payload)
+    } catch {
+        throw RPCError(.invalidArgument, "request is not a valid \(Message.protoName): \(error)")
+    }
+}
+
+/// Writes the messages of one server stream, in order, with backpressure: each
+/// `send` returns once the frame has been handed to the socket.
+public struct RPCStreamWriter<Message: ProtoMessage>: Sendable {
+    let sink: StreamSink
+
+    /// Sends one message; throws when the call has ended or the connection closed.
+    public func send(_ message: Message) async throws {
+        try await sink.send(message.serializedBytes())
+    }
+}
+
+/// The untyped side of a stream: frames messages for one call on one channel.
+struct StreamSink: Sendable {
+    let channel: any Channel
+    let callID: UInt64
+    let isFinished: @Sendable () -> Bool
+
+    func send(_ payload: [UInt8]) async throws {
+        try Task.checkCancellation()
+        guard !isFinished() else { throw RPCError(.cancelled, "the call has ended") }
+        var frame = RpcV1.Frame()
+        frame.callId = callID
+        frame.kind = .streamMessage(.with { $0.payload = payload })
+        var buffer = channel.allocator.buffer(capacity: payload.count + 16)
+        buffer.writeFrame(frame)
+        try await channel.writeAndFlush(buffer)
+    }
+}

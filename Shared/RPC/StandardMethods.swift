@@ -1,0 +1,50 @@
+import Auth
+import Protos
+
+/// Names of the methods every service answers.
+public enum StandardMethod {
+    public static let healthCheck = "phonenumbers.rpc.v1.Health/Check"
+    public static let listMethods = "phonenumbers.rpc.v1.Reflection/ListMethods"
+}
+
+extension RPCRouter {
+    /// Adds health and method listing. Both are anonymous so probes and
+    /// tooling need no token; neither reveals data.
+    mutating func registerStandardMethods(serviceName: String, version: String, healthCheck: (@Sendable () async -> Bool)?) {
+        let methods = self.methods + [
+            MethodDescriptor(StandardMethod.healthCheck, access: .anonymous, idempotent: true),
+            MethodDescriptor(StandardMethod.listMethods, access: .anonymous, idempotent: true),
+        ]
+        register(MethodDescriptor(StandardMethod.healthCheck, access: .anonymous, idempotent: true)) {
+            (_: RpcV1.HealthCheckRequest, _) in
+            var response = RpcV1.HealthCheckResponse()
+            response.service = serviceName
+            response.version = version
+            let ready = await healthCheck?() ?? true
+            response.databaseReachable = ready
+            response.status = ready ? .serving : .notServing
+            return response
+        }
+        register(MethodDescriptor(StandardMethod.listMethods, access: .anonymous, idempotent: true)) {
+            (_: RpcV1.ListMethodsRequest, _) in
+            var response = RpcV1.ListMethodsResponse()
+            response.service = serviceName
+            response.methods = methods.sorted { $0.name < $1.name }.map { method in
+                var descriptor = RpcV1.MethodDescriptor()
+                descriptor.name = method.name
+                descriptor.serverStreaming = method.isServerStreaming
+                descriptor.idempotent = method.isIdempotent
+                switch method.access {
+                case .anonymous:
+                    descriptor.requiresAuthentication = false
+                case .authenticated(let roles, let scopes):
+                    descriptor.requiresAuthentication = true
+                    descriptor.roles = roles.map(\.rawValue).sorted()
+                    descriptor.scopes = scopes.sorted()
+                }
+                return descriptor
+            }
+            return response
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import Auth
+import NIOCore
+import Protos
+@testable import RPC
+import Testing
+import TestSupport
+
+@Suite struct HostileInputTests {
+    @Test func oversizedFrameIsResourceExhaustedThenClosed() async throws {
+        let server = try await RunningServer.start { $0.maximumFrameSize = 64 * 1024 }
+        let peer = try RawPeer(port: server.port)
+        // Only the length: the server must answer without waiting for 10 MB.
+        peer.send([0x00, 0x98, 0x96, 0x80])
+        let answer = await peer.readFrame()
+        guard case .response(let response)? = answer?.kind else { Issue.record("expected a status frame"); return }
+        #expect(answer?.callId == 0)
+        #expect(response.status?.code == .resourceExhausted)
+        #expect(response.status?.message.contains("exceeds the maximum of 65536 bytes") == true)
+        #expect(await peer.isClosedByServer())
+
+        // The client reports it too, with the server's code.
+        let client = server.client()
+        var big = TestingV1.KitchenSink()
+        big.fBytes = Array(repeating: 1, count: 100 * 1024)
+        let error = await #expect(throws: RPCError.self) {
+            try await client.unary(TestMethod.echo, big, as: TestingV1.KitchenSink.self)
+        }
+        #expect(error?.code == .resourceExhausted)
+        client.close()
+        try await server.stop()
+    }
+
+    @Test func garbageAndTruncatedFramesNeverHurtOtherConnections() async throws {
+        let server = try await RunningServer.start()
+        let healthy = server.client()
+        var generator = SystemRandomNumberGenerator()
+
+        for round in 0..<200 {
+            let peer = try RawPeer(port: server.port)
+            let length = Int.random(in: 0...300, using: &generator)
+            var junk = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            switch round % 4 {
+            case 0: peer.sendFrame(junk)                                  // garbage protobuf
+            case 1: peer.send(junk)                                       // garbage framing
+            case 2: peer.send(Array(requestFrame(callID: 1, method: TestMethod.echo).prefix(3)))  // truncated header
+            default:
+                junk = requestFrame(callID: 1, method: TestMethod.echo, payload: junk, token: token(.platformAdmin))
+                peer.sendFrame(junk)                                      // valid envelope, garbage request message
+                let answer = await peer.readFrame()
+                guard case .response(let response)? = answer?.kind else { Issue.record("no answer"); continue }
+                #expect(response.status?.code == .invalidArgument || response.status?.code == .ok)
+            }
+        }
+        // A valid envelope-level garbage frame gets INVALID_ARGUMENT on call 0 and the connection stays usable.
+        let peer = try RawPeer(port: server.port)
+        peer.sendFrame([0xff, 0xff, 0xff])
+        guard case .response(let status)? = await peer.readFrame()?.kind else { Issue.record("no status"); return }
+        #expect(status.status?.code == .invalidArgument)
+        peer.sendFrame(requestFrame(callID: 5, method: StandardMethod.healthCheck))
+        #expect(await peer.readFrame()?.callId == 5)
+
+        let answer = try await healthy.unary(TestMethod.echo, TestingV1.KitchenSink(), as: TestingV1.KitchenSink.self)
+        #expect(answer == TestingV1.KitchenSink())
+        healthy.close()
+        try await server.stop()
+    }
+
+    @Test func stalledHalfFrameIsDroppedAfterIdleTimeout() async throws {
+        let server = try await RunningServer.start { $0.idleTimeout = .milliseconds(300) }
+        let peer = try RawPeer(port: server.port)
+        peer.send([0, 0, 0, 50, 1, 2, 3])
+        let started = ContinuousClock.now
+        #expect(await peer.isClosedByServer())
+        #expect(ContinuousClock.now - started < .seconds(3))
+        try await server.stop()
+    }
+}
