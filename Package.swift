@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "phonectl", targets: ["PhoneCtl"]),
         .executable(name: "protogen", targets: ["ProtoGen"]),
         .executable(name: "rpc-bench", targets: ["RPCBench"]),
+        .executable(name: "import-bench", targets: ["ImportBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
@@ -139,7 +140,7 @@ let package = Package(
         .target(
             name: "ServiceRuntime",
             dependencies: [
-                "RPC", "Store", "Outbox", "Auth", "Protos",
+                "RPC", "Store", "Outbox", "Auth", "Protos", "Credentials",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -225,12 +226,35 @@ let package = Package(
             path: "Benchmarks/RPCBench",
             swiftSettings: swiftSettings
         ),
+        /// Load generator for ImportNumbers of a running inventory (scripts/bench-import.sh).
+        .executableTarget(
+            name: "ImportBench",
+            dependencies: [
+                "RPC", "Protos", "Auth",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Benchmarks/ImportBench",
+            swiftSettings: swiftSettings
+        ),
         /// Fuzz harness of message decoding (scripts/fuzz.sh): libFuzzer when built
         /// with -DLIBFUZZER and --sanitize fuzzer, else a bounded random-mutation loop.
         .executableTarget(
             name: "ProtosFuzz",
             dependencies: ["Protos"],
             path: "Fuzz/ProtosFuzz",
+            swiftSettings: swiftSettings
+        ),
+        /// Fuzz harness of a server connection's pipeline (frame decoder and
+        /// connection handler) on an EmbeddedChannel (scripts/fuzz.sh).
+        .executableTarget(
+            name: "RPCFuzz",
+            dependencies: [
+                "RPC", "Protos", "Auth",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            path: "Fuzz/RPCFuzz",
             swiftSettings: swiftSettings
         ),
 
@@ -292,6 +316,15 @@ let package = Package(
             name: "ServicesTests",
             dependencies: ["RPC", "Protos", "Auth", "TestSupport"],
             path: "Tests/ServicesTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "InventoryTests",
+            dependencies: [
+                "RPC", "Protos", "Auth", "TestSupport", "Credentials", "Store", "PhoneNumbers",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Tests/InventoryTests",
             swiftSettings: swiftSettings
         ),
     ],

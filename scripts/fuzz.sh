@@ -33,8 +33,9 @@ export SWIFT_BACKTRACE=enable=no
 targets=(
     "frame          ProtosFuzz  FUZZ_MESSAGE=frame"
     "kitchen-sink   ProtosFuzz  FUZZ_MESSAGE=kitchen-sink"
+    "server-pipeline RPCFuzz"
 )
-products=(ProtosFuzz)
+products=(ProtosFuzz RPCFuzz)
 
 build() {
     local flags=(--scratch-path "$scratch")

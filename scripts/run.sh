@@ -25,6 +25,9 @@ mkdir -p "$run_dir"
 # A development secret, created once; production sets PHONE_JWT_SECRET itself.
 [[ -f "$run_dir/jwt-secret" ]] || head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$run_dir/jwt-secret"
 export PHONE_JWT_SECRET="${PHONE_JWT_SECRET:-$(cat "$run_dir/jwt-secret")}"
+# Likewise the AES key ring for provider credentials ("id:base64-32-byte-key").
+[[ -f "$run_dir/credential-keys" ]] || echo "dev1:$(head -c 32 /dev/urandom | base64)" > "$run_dir/credential-keys"
+export PHONE_CREDENTIAL_KEYS="${PHONE_CREDENTIAL_KEYS:-$(cat "$run_dir/credential-keys")}"
 export PHONE_INVENTORY_ADDR=127.0.0.1:7101 PHONE_ASSIGNMENT_ADDR=127.0.0.1:7102 PHONE_LOOKUP_ADDR=127.0.0.1:7103
 
 pids=()

@@ -1,6 +1,6 @@
 import Auth
 import Foundation
-public import Protos
+import Protos
 public import RPC
 
 /// The server side of `phonenumbers.events.v1.Events/Subscribe`: streams a

@@ -2,6 +2,7 @@ public import Logging
 import NIOCore
 public import RPC
 public import Store
+public import Credentials
 
 /// Everything a service process is configured with. Built from environment
 /// variables by `ServiceSettings(service:defaultPort:environment:)`, which
@@ -18,6 +19,10 @@ public struct ServiceSettings: Sendable {
     public var logLevel = Logger.Level.info
     /// Where the producers this service consumes events from listen, by name.
     public var upstreams: [String: RPCTarget] = [:]
+    /// `PHONE_CREDENTIAL_KEYS`: "id:base64key,..." (first is active unless
+    /// `credentialActiveKeyID` names another).
+    public var credentialKeys: String?
+    public var credentialActiveKeyID: String?
 
     public init(serviceName: String) {
         self.serviceName = serviceName
@@ -63,6 +68,9 @@ extension ServiceSettings {
         }
         logLevel = parsed
 
+        credentialKeys = env.values["PHONE_CREDENTIAL_KEYS"].flatMap { $0.isEmpty ? nil : $0 }
+        credentialActiveKeyID = env.values["PHONE_CREDENTIAL_ACTIVE_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+
         for (name, variable) in [("inventory", "PHONE_INVENTORY_ADDR"), ("assignment", "PHONE_ASSIGNMENT_ADDR")] {
             guard let text = env.values[variable] else { continue }
             guard let target = RPCTarget(text) else {
@@ -87,5 +95,20 @@ struct EnvironmentReader {
             throw ConfigurationError(variable: name, problem: "'\(text)' is not a whole number in \(range.lowerBound)...\(range.upperBound)")
         }
         return number
+    }
+}
+
+extension ServiceSettings {
+    /// The key ring for provider credentials, for services that seal or open them.
+    public func credentialKeyRing() throws -> CredentialKeyRing {
+        guard let credentialKeys else {
+            throw ConfigurationError(variable: "PHONE_CREDENTIAL_KEYS",
+                                     problem: "must be set to id:base64-key[,id:base64-key...] (32-byte AES keys)")
+        }
+        do {
+            return try CredentialKeyRing(configuration: credentialKeys, activeKeyID: credentialActiveKeyID)
+        } catch {
+            throw ConfigurationError(variable: "PHONE_CREDENTIAL_KEYS", problem: error.description)
+        }
     }
 }

@@ -8,6 +8,10 @@ public final class ServiceProcess: @unchecked Sendable {
     public let process: Process
     public let logURL: URL
 
+    /// A fixed key ring for tests (two keys, k2 active); never used outside tests.
+    public static let testCredentialKeys =
+        "k2:AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=,k1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="
+
     /// The folder holding built executables: PHONE_BIN_DIR (set by
     /// scripts/test.sh), else the debug build folder next to this package.
     public static var binaryDirectory: URL {
@@ -34,6 +38,7 @@ public final class ServiceProcess: @unchecked Sendable {
             "PHONE_RPC_HOST": "127.0.0.1",
             "PHONE_RPC_PORT": String(port),
             "PHONE_JWT_SECRET": jwtSecret,
+            "PHONE_CREDENTIAL_KEYS": Self.testCredentialKeys,
             "PHONE_LOG_LEVEL": "info",
             "PG_HOST": env["PG_HOST"] ?? "127.0.0.1",
             "PG_PORT": env["PG_PORT"] ?? "55432",

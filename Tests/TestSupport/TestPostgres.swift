@@ -121,7 +121,7 @@ public enum TestPostgres {
 
     /// Waits up to `timeout` for `SELECT 1` to succeed (a concurrent restart may
     /// be in progress), then fails with what to do.
-    static func waitUntilReachable(_ database: Database, describedAs address: String, timeout: Duration = .seconds(20)) async throws {
+    static func waitUntilReachable(_ database: Database, describedAs address: String, timeout: Duration = .seconds(10)) async throws {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while true {

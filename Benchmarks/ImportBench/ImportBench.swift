@@ -1,0 +1,352 @@
+import ArgumentParser
+import Auth
+import Foundation
+import NIOCore
+import Protos
+import RPC
+
+/// Measures `ImportNumbers` of a running `inventory` process over loopback:
+/// imports a deterministic range of valid numbers in batches over a few
+/// connections and prints numbers/s, per-batch latency and where the CPU went
+/// (the service process, the Postgres cluster, this client). Driven by
+/// scripts/bench-import.sh, which also times COPY of the same rows.
+@main
+struct ImportBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import-bench",
+        abstract: "Benchmark ImportNumbers of a running inventory service.",
+        subcommands: [Run.self, WaitHealthy.self, FreePort.self, NumberRange.self],
+        defaultSubcommand: Run.self)
+}
+
+let importMethod = "phonenumbers.inventory.v1.Inventory/ImportNumbers"
+
+/// The benchmark's numbers: +1 415 NXX XXXX from +1 415 200 0000 upwards, all
+/// valid US fixed-line-or-mobile numbers (libphonenumber accepts 415 followed
+/// by [2-9] and six digits), so no item is rejected for its number.
+enum BenchNumbers {
+    static let first: Int64 = 14_152_000_000
+    static let last: Int64 = 14_159_999_999
+    static var capacity: Int { Int(last - first + 1) }
+
+    static func e164(_ index: Int) -> String { "+\(first + Int64(index))" }
+
+    /// The number of item `index` in one of the written forms importers send.
+    static func written(_ index: Int) -> String {
+        let digits = String(first + Int64(index))  // 1415NXXXXXX
+        let area = digits.dropFirst().prefix(3), exchange = digits.dropFirst(4).prefix(3), line = digits.suffix(4)
+        switch index % 4 {
+        case 0: return "+\(digits)"
+        case 1: return "+1 (\(area)) \(exchange)-\(line)"
+        case 2: return "+1-\(area)-\(exchange)-\(line)"
+        default: return "tel:+\(digits)"
+        }
+    }
+
+    /// 32 hexadecimal characters derived from `index` and a salt: SIDs that differ per number.
+    static func hex32(_ index: Int, salt: UInt64) -> String {
+        var state = UInt64(index) &* 0x9E37_79B9_7F4A_7C15 ^ salt
+        var out = ""
+        for _ in 0..<2 {
+            state = (state ^ (state >> 31)) &* 0xBF58_476D_1CE4_E5B9
+            let hex = String(state, radix: 16)
+            out += String(repeating: "0", count: 16 - hex.count) + hex
+        }
+        return out
+    }
+
+    /// A realistic item: Twilio, its PN SID, some with a trunk, mixed
+    /// capabilities, a monthly cost, a label, and every tenth with credentials.
+    /// Region is left to the geocoder, as most imports do.
+    static func item(_ index: Int) -> InventoryV1.ImportItem {
+        var item = InventoryV1.ImportItem()
+        item.number = written(index)
+        if index % 2 == 0 { item.country = "US" }
+        item.provider = "twilio"
+        var ids = InventoryV1.ProviderIds()
+        ids.providerNumberId = "PN" + hex32(index, salt: 0x504E)
+        if index % 3 == 0 { ids.trunkId = "TK" + hex32(index % 16, salt: 0x544B) }
+        item.providerIds = ids
+        var capabilities = InventoryV1.Capabilities()
+        capabilities.voice = true
+        capabilities.sms = index % 2 == 0
+        capabilities.mms = index % 5 == 0
+        item.capabilities = capabilities
+        item.monthlyCostMicros = 1_150_000
+        item.currency = "USD"
+        item.label = "bench line \(index)"
+        if index % 10 == 0 {
+            var credentials = InventoryV1.Credentials()
+            credentials.fields = [
+                "account_sid": "AC" + hex32(index % 64, salt: 0x4143),
+                "auth_token": hex32(index, salt: 0x4154),
+            ]
+            item.credentials = credentials
+        }
+        return item
+    }
+}
+
+extension ImportBench {
+    /// Imports the range and prints the figures.
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Import numbers and print numbers/s and batch latency.")
+
+        @Option(help: "Service port on 127.0.0.1.") var port: Int
+        @Option(help: "Service process id, for its CPU time.") var serverPid: Int32?
+        @Option(help: "Postmaster process id, for the CPU time of the Postgres cluster.") var postgresPid: Int32?
+        @Option(help: "Numbers to import.") var numbers = 100_000
+        @Option(help: "Numbers per ImportNumbers call (the service accepts at most 5,000).") var batch = 5_000
+        @Option(help: "Connections, one call in flight on each.") var connections = 3
+        @Option(help: "Numbers imported first, untimed, after the measured range (loads the geocoder, warms the pool).")
+        var warmup = 500
+        @Flag(help: "Send an idempotency-key with every call.") var idempotencyKeys = false
+        @Option(help: "Write the measured numbers/s here (for the script).") var resultFile: String?
+
+        func validate() throws {
+            guard numbers > 0, batch > 0, connections > 0, warmup >= 0 else {
+                throw ValidationError("numbers, batch and connections must be positive")
+            }
+            guard numbers + warmup <= BenchNumbers.capacity else {
+                throw ValidationError("at most \(BenchNumbers.capacity - warmup) numbers fit the benchmark range")
+            }
+        }
+
+        func run() async throws {
+            guard let secret = ProcessInfo.processInfo.environment["PHONE_JWT_SECRET"] else {
+                throw ValidationError("set PHONE_JWT_SECRET to the service's secret")
+            }
+            let token = TokenSigner(hs256Secret: Array(secret.utf8)).token(
+                for: Principal(subject: "import-bench", role: .platformAdmin, expiresAt: Date() + 3600), lifetime: 3600)
+            var configuration = RPCClient.Configuration()
+            configuration.defaultTimeout = .seconds(120)
+            let clients = (0..<connections).map { _ in
+                let client = RPCClient(target: RPCTarget(host: "127.0.0.1", port: port), configuration: configuration)
+                client.setBearerToken(token)
+                return client
+            }
+            defer { for client in clients { client.close() } }
+
+            // Requests are built before the clock starts: only the calls are timed.
+            let batches = stride(from: 0, to: numbers, by: batch).map { start in
+                var request = InventoryV1.ImportNumbersRequest()
+                request.items = (start..<min(start + batch, numbers)).map(BenchNumbers.item)
+                return request
+            }
+            if warmup > 0 {
+                var request = InventoryV1.ImportNumbersRequest()
+                request.items = (numbers..<numbers + warmup).map(BenchNumbers.item)
+                let tally = try await Self.call(clients[0], request, idempotencyKey: idempotencyKeys ? "bench-warmup-\(UUID())" : nil)
+                try tally.check(expected: warmup, what: "warm-up")
+            }
+
+            let cpu = CPUReading(server: serverPid, postgres: postgresPid)
+            let started = ContinuousClock.now
+            let queue = BatchQueue(count: batches.count)
+            let useKeys = idempotencyKeys
+            let outcomes = try await withThrowingTaskGroup(of: [(Duration, Tally)].self) { group in
+                for client in clients {
+                    group.addTask {
+                        var done: [(Duration, Tally)] = []
+                        while let index = await queue.next() {
+                            let start = ContinuousClock.now
+                            let tally = try await Self.call(client, batches[index], idempotencyKey: useKeys ? "bench-\(index)-\(UUID())" : nil)
+                            done.append((ContinuousClock.now - start, tally))
+                        }
+                        return done
+                    }
+                }
+                var all: [(Duration, Tally)] = []
+                for try await done in group { all += done }
+                return all
+            }
+            let wall = (ContinuousClock.now - started).seconds
+            let used = cpu.since()
+
+            var total = Tally()
+            for (_, tally) in outcomes { total.add(tally) }
+            let latencies = outcomes.map { $0.0.seconds * 1000 }.sorted()
+            let rate = Double(numbers) / wall
+            print(String(format: "RPC import   %d numbers, %d calls of %d, %d connections: %.0f numbers/s (%.2f s)  per-call p50=%.0f ms p99=%.0f ms",
+                         numbers, batches.count, batch, connections, rate, wall,
+                         percentile(latencies, 50), percentile(latencies, 99)))
+            print("             created=\(total.created) already_present=\(total.alreadyPresent) rejected=\(total.rejected)")
+            var cpuLine = String(format: "             CPU per number: client %.1f us", used.client / Double(numbers) * 1e6)
+            if let server = used.server { cpuLine += String(format: ", inventory %.1f us", server / Double(numbers) * 1e6) }
+            if let postgres = used.postgres { cpuLine += String(format: ", postgres %.1f us", postgres / Double(numbers) * 1e6) }
+            cpuLine += String(format: "  (wall %.1f us/number on %d cores)", wall / Double(numbers) * 1e6, ProcessInfo.processInfo.activeProcessorCount)
+            print(cpuLine)
+            try total.check(expected: numbers, what: "measured import")
+            if let resultFile { try String(format: "%.0f\n", rate).write(toFile: resultFile, atomically: true, encoding: .utf8) }
+        }
+
+        static func call(_ client: RPCClient, _ request: InventoryV1.ImportNumbersRequest, idempotencyKey: String?) async throws -> Tally {
+            let response = try await client.unary(importMethod, request, as: InventoryV1.ImportNumbersResponse.self,
+                                                  metadata: idempotencyKey.map { ["idempotency-key": $0] } ?? [:])
+            var tally = Tally()
+            tally.created = Int(response.created)
+            tally.alreadyPresent = Int(response.alreadyPresent)
+            tally.rejected = Int(response.rejected)
+            tally.firstRejection = response.results.first { $0.outcome == .rejected }.map { "item \($0.index) \($0.field): \($0.reason)" }
+            return tally
+        }
+    }
+
+    /// Waits until the service answers Health/Check with SERVING.
+    struct WaitHealthy: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "wait-healthy")
+        @Option var port: Int
+        @Option(help: "Give up after this many seconds.") var timeout = 60.0
+
+        func run() async throws {
+            var configuration = RPCClient.Configuration()
+            configuration.maximumAttempts = 1
+            let client = RPCClient(target: RPCTarget(host: "127.0.0.1", port: port), configuration: configuration)
+            defer { client.close() }
+            let deadline = ContinuousClock.now + .seconds(timeout)
+            var last = "no answer"
+            while ContinuousClock.now < deadline {
+                do {
+                    let answer = try await client.unary(StandardMethod.healthCheck, RpcV1.HealthCheckRequest(),
+                                                        as: RpcV1.HealthCheckResponse.self, timeout: .seconds(1), idempotent: true)
+                    if answer.status == .serving { return }
+                    last = "status \(answer.status), database reachable: \(answer.databaseReachable)"
+                } catch {
+                    last = "\(error)"
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            throw ValidationError("service on port \(port) not healthy after \(timeout) s: \(last)")
+        }
+    }
+
+    /// Prints a loopback port nothing listens on right now.
+    struct FreePort: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "free-port")
+
+        func run() throws {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                    bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+                }
+            }
+            guard bound else { throw ValidationError("could not find a free port") }
+            print(UInt16(bigEndian: address.sin_port))
+        }
+    }
+
+    /// Prints the first and last E.164 number of a run (measured range plus
+    /// warm-up), for the script's clean-up and export.
+    struct NumberRange: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "range")
+        @Option var numbers = 100_000
+        @Option var warmup = 500
+
+        func run() throws {
+            print(BenchNumbers.e164(0), BenchNumbers.e164(numbers - 1), BenchNumbers.e164(numbers + max(warmup, 1) - 1))
+        }
+    }
+}
+
+/// Hands out batch indices to the connections' tasks.
+actor BatchQueue {
+    private var nextIndex = 0
+    private let count: Int
+    init(count: Int) { self.count = count }
+
+    func next() -> Int? {
+        guard nextIndex < count else { return nil }
+        defer { nextIndex += 1 }
+        return nextIndex
+    }
+}
+
+struct Tally: Sendable {
+    var created = 0
+    var alreadyPresent = 0
+    var rejected = 0
+    var firstRejection: String?
+
+    mutating func add(_ other: Tally) {
+        created += other.created
+        alreadyPresent += other.alreadyPresent
+        rejected += other.rejected
+        firstRejection = firstRejection ?? other.firstRejection
+    }
+
+    /// Every item must be created: leftovers of an earlier run or rejections spoil the figure.
+    func check(expected: Int, what: String) throws {
+        guard created == expected else {
+            throw ValidationError("\(what): \(created) of \(expected) created, \(alreadyPresent) already present, \(rejected) rejected"
+                                  + (firstRejection.map { " (first: \($0))" } ?? ""))
+        }
+    }
+}
+
+func percentile(_ sorted: [Double], _ p: Double) -> Double {
+    guard !sorted.isEmpty else { return 0 }
+    let rank = Int((p / 100 * Double(sorted.count)).rounded(.up)) - 1
+    return sorted[min(max(rank, 0), sorted.count - 1)]
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// CPU seconds used by this process, the service and the Postgres cluster.
+struct CPUReading {
+    var server: Int32?
+    var postgres: Int32?
+    private var start: (client: Double, server: Double?, postgres: Double?)
+
+    init(server: Int32?, postgres: Int32?) {
+        self.server = server
+        self.postgres = postgres
+        start = (processCPU(getpid()) ?? 0, server.flatMap(processCPU), postgres.flatMap(clusterCPU))
+    }
+
+    func since() -> (client: Double, server: Double?, postgres: Double?) {
+        let client = (processCPU(getpid()) ?? 0) - start.client
+        let serverNow = server.flatMap(processCPU), postgresNow = postgres.flatMap(clusterCPU)
+        return (client,
+                serverNow.flatMap { now in start.server.map { now - $0 } },
+                postgresNow.flatMap { now in start.postgres.map { now - $0 } })
+    }
+}
+
+/// The fields of /proc/PID/stat after the command name (which may contain spaces).
+private func statFields(_ pid: Int32) -> [Substring]? {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = stat.lastIndex(of: ")") else { return nil }
+    return stat[stat.index(after: close)...].split(separator: " ")
+}
+
+private let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+
+/// User + system CPU seconds of a process (fields 14 and 15 of stat).
+func processCPU(_ pid: Int32) -> Double? {
+    guard let fields = statFields(pid), fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+    return (user + system) / ticksPerSecond
+}
+
+/// The postmaster's CPU including reaped children, plus every live child
+/// (backends, WAL writer, checkpointer, ...): the whole cluster.
+func clusterCPU(_ postmaster: Int32) -> Double? {
+    guard let fields = statFields(postmaster), fields.count > 14,
+          let user = Double(fields[11]), let system = Double(fields[12]),
+          let childUser = Double(fields[13]), let childSystem = Double(fields[14]) else { return nil }
+    var total = (user + system + childUser + childSystem) / ticksPerSecond
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    for entry in entries {
+        guard let pid = Int32(entry), let child = statFields(pid), child.count > 12, Int32(child[1]) == postmaster,
+              let childUser = Double(child[11]), let childSystem = Double(child[12]) else { continue }
+        total += (childUser + childSystem) / ticksPerSecond
+    }
+    return total
+}

@@ -1,0 +1,202 @@
+import Auth
+import Credentials
+import Foundation
+import PhoneNumbers
+import Outbox
+import Protos
+import RPC
+import Store
+
+/// Imports a batch of numbers in one transaction: every item gets its own
+/// result (created, already present with the same data, or rejected with the
+/// field and reason); one bad item never spoils the others.
+struct Importer: Sendable {
+    static let maximumItems = 5_000
+
+    var outbox: Outbox
+    var keyRing: CredentialKeyRing
+
+    /// An item ready to insert, with its id and sealed credentials.
+    private struct Candidate {
+        var index: Int
+        var record: NumberRecord
+        var item: ValidatedItem
+        var sealed: SealedCredentials?
+    }
+
+    func run(_ request: InventoryV1.ImportNumbersRequest, caller: Principal,
+             in transaction: Transaction) async throws -> InventoryV1.ImportNumbersResponse {
+        guard !request.items.isEmpty else { throw RPCError.invalidArgument(field: "items", "must hold at least one number") }
+        guard request.items.count <= Self.maximumItems else {
+            throw RPCError.invalidArgument(field: "items", "holds \(request.items.count) numbers; at most \(Self.maximumItems) per call")
+        }
+        var results = request.items.indices.map { index in
+            var result = InventoryV1.ImportResult()
+            result.index = UInt32(index)
+            return result
+        }
+        let now = Date()
+        let actor = caller.description
+
+        // Validate every item; the first occurrence of a number in the batch wins.
+        var candidates: [Candidate] = []
+        var firstIndexByE164: [String: Int] = [:]
+        for (index, item) in request.items.enumerated() {
+            do {
+                let valid = try ItemValidator.validate(item, caller: caller)
+                results[index].e164 = valid.number.e164
+                if let first = firstIndexByE164[valid.number.e164] {
+                    let earlier = candidates.first { $0.index == first }!
+                    guard earlier.item == valid else {
+                        throw RPCError.invalidArgument(field: "number", "appears again in this request (item \(first)) with different data")
+                    }
+                    results[index].outcome = .alreadyPresent
+                    results[index].numberId = earlier.record.id.uuidString.lowercased()
+                    continue
+                }
+                firstIndexByE164[valid.number.e164] = index
+                let record = NumberRecord(id: UUID(), item: valid, actor: actor, now: now)
+                let sealed = try valid.credentials.map {
+                    try keyRing.encrypt($0, associatedData: CredentialKeyRing.associatedData(numberID: record.id.uuidString.lowercased()))
+                }
+                candidates.append(Candidate(index: index, record: record, item: valid, sealed: sealed))
+            } catch let error as RPCError {
+                results[index].outcome = .rejected
+                results[index].field = error.fieldViolations.first?.field ?? "number"
+                results[index].reason = error.fieldViolations.first?.description ?? error.message
+            }
+        }
+
+        let inserted = try await insert(candidates, in: transaction)
+        var events: [NewOutboxEvent] = []
+        var conflicting: [Candidate] = []
+        for candidate in candidates {
+            if inserted.contains(candidate.record.e164) {
+                results[candidate.index].outcome = .created
+                results[candidate.index].numberId = candidate.record.id.uuidString.lowercased()
+                var record = candidate.record
+                record.credentialsKeyID = candidate.sealed?.keyID
+                record.credentialsCiphertext = candidate.sealed?.ciphertext
+                events.append(InventoryEvents.numberChanged(.imported, record))
+                if let sealed = candidate.sealed { events.append(InventoryEvents.credentialsChanged(record, sealed)) }
+            } else {
+                conflicting.append(candidate)
+            }
+        }
+        try await resolveConflicts(conflicting, caller: caller, results: &results, in: transaction)
+
+        var response = InventoryV1.ImportNumbersResponse()
+        if !events.isEmpty {
+            response.consistencyToken = UInt64(try await outbox.append(in: transaction, events).upperBound)
+        } else {
+            response.consistencyToken = UInt64(try await InventoryEvents.head(in: transaction))
+        }
+        response.results = results
+        response.created = UInt32(results.count { $0.outcome == .created })
+        response.alreadyPresent = UInt32(results.count { $0.outcome == .alreadyPresent })
+        response.rejected = UInt32(results.count { $0.outcome == .rejected })
+        return response
+    }
+
+    /// Inserts all candidates in one statement; returns the numbers actually
+    /// inserted (the rest already existed: the unique constraint decides).
+    private func insert(_ candidates: [Candidate], in transaction: Transaction) async throws -> Set<String> {
+        guard !candidates.isEmpty else { return [] }
+        let records = candidates.map(\.record)
+        let rows = try await transaction.query("""
+            INSERT INTO numbers (id, e164, country, region, number_type, provider, provider_number_id, trunk_id,
+                                 vapi_phone_number_id, voice, sms, mms, fax, monthly_cost_micros, currency, label,
+                                 owner_organization_id, credentials_key_id, credentials_ciphertext,
+                                 created_at, created_by, updated_at, updated_by)
+            SELECT u.id, u.e164, u.country, u.region, u.number_type, u.provider, u.pnid, u.trunk, u.vapi,
+                   u.voice, u.sms, u.mms, u.fax, u.cost, u.currency, u.label, NULLIF(u.owner, ''),
+                   NULLIF(u.key_id, ''), decode(NULLIF(u.ciphertext, ''), 'hex'), $20, $21, $20, $21
+              FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                          $8::text[], $9::text[], $10::bool[], $11::bool[], $12::bool[], $13::bool[], $14::int8[],
+                          $15::text[], $16::text[], $17::text[], $18::text[], $19::text[])
+                AS u(id, e164, country, region, number_type, provider, pnid, trunk, vapi, voice, sms, mms, fax,
+                     cost, currency, label, owner, key_id, ciphertext)
+            ON CONFLICT (e164) DO NOTHING
+            RETURNING e164
+            """, [
+                records.map(\.id), records.map(\.e164), records.map(\.country), records.map(\.region),
+                records.map(\.numberType), records.map(\.provider), records.map(\.providerNumberID),
+                records.map(\.trunkID), records.map(\.vapiPhoneNumberID), records.map(\.voice), records.map(\.sms),
+                records.map(\.mms), records.map(\.fax), records.map(\.monthlyCostMicros), records.map(\.currency),
+                records.map(\.label), records.map { $0.ownerOrganizationID ?? "" },
+                candidates.map { $0.sealed?.keyID ?? "" }, candidates.map { $0.sealed.map { hex($0.ciphertext) } ?? "" },
+                records[0].createdAt, records[0].createdBy,
+            ])
+        return Set(try rows.map { try $0.decode(String.self, column: "e164") })
+    }
+
+    /// Numbers already in the catalogue: the same data is not an error;
+    /// different data is a rejection that says which fields differ (but
+    /// nothing about a number another organisation owns).
+    private func resolveConflicts(_ candidates: [Candidate], caller: Principal,
+                                  results: inout [InventoryV1.ImportResult], in transaction: Transaction) async throws {
+        guard !candidates.isEmpty else { return }
+        let rows = try await transaction.query(
+            "SELECT \(NumberRecord.columns) FROM numbers WHERE e164 = ANY($1::text[])", [candidates.map(\.record.e164)])
+        let existing = Dictionary(try rows.map { let record = try NumberRecord(row: $0); return (record.e164, record) },
+                                  uniquingKeysWith: { first, _ in first })
+        for candidate in candidates {
+            let index = candidate.index
+            guard let current = existing[candidate.record.e164] else {
+                // Inserted concurrently and then removed: cannot happen without deletes; be explicit anyway.
+                results[index].outcome = .rejected
+                results[index].field = "number"
+                results[index].reason = "changed concurrently; retry the import"
+                continue
+            }
+            guard NumberAccess(caller).canRead(current) else {
+                results[index].outcome = .rejected
+                results[index].field = "number"
+                results[index].reason = "is already in the inventory"
+                continue
+            }
+            let differences = try differences(candidate, current)
+            if differences.isEmpty {
+                results[index].outcome = .alreadyPresent
+                results[index].numberId = current.id.uuidString.lowercased()
+            } else {
+                results[index].outcome = .rejected
+                results[index].numberId = current.id.uuidString.lowercased()
+                results[index].field = "number"
+                results[index].reason = "is already in the inventory with different \(differences.joined(separator: ", "))"
+            }
+        }
+    }
+
+    private func differences(_ candidate: Candidate, _ current: NumberRecord) throws -> [String] {
+        let new = candidate.record
+        var fields: [String] = []
+        if new.region != current.region { fields.append("region") }
+        if new.provider != current.provider { fields.append("provider") }
+        if (new.providerNumberID, new.trunkID, new.vapiPhoneNumberID) != (current.providerNumberID, current.trunkID, current.vapiPhoneNumberID) {
+            fields.append("provider_ids")
+        }
+        if (new.voice, new.sms, new.mms, new.fax) != (current.voice, current.sms, current.mms, current.fax) { fields.append("capabilities") }
+        if (new.monthlyCostMicros, new.currency) != (current.monthlyCostMicros, current.currency) { fields.append("monthly_cost") }
+        if new.label != current.label { fields.append("label") }
+        if new.ownerOrganizationID != current.ownerOrganizationID { fields.append("owner_organization_id") }
+        if current.isRetired { fields.append("lifecycle (it is retired)") }
+        let currentCredentials = try current.credentialsCiphertext.map { ciphertext in
+            try keyRing.decrypt(SealedCredentials(keyID: current.credentialsKeyID ?? "", ciphertext: ciphertext),
+                                associatedData: CredentialKeyRing.associatedData(numberID: current.id.uuidString.lowercased()))
+        }
+        if candidate.item.credentials != currentCredentials { fields.append("credentials") }
+        return fields
+    }
+}
+
+func hex(_ bytes: [UInt8]) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var out = [UInt8]()
+    out.reserveCapacity(bytes.count * 2)
+    for byte in bytes {
+        out.append(digits[Int(byte >> 4)])
+        out.append(digits[Int(byte & 0x0f)])
+    }
+    return String(decoding: out, as: UTF8.self)
+}

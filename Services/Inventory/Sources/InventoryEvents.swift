@@ -1,0 +1,43 @@
+import Credentials
+import Foundation
+import Outbox
+import Protos
+import Store
+
+/// The events inventory publishes. Payloads are `InventoryV1.NumberChanged`
+/// and `InventoryV1.CredentialsChanged`; credentials travel sealed only.
+public enum InventoryEvents {
+    public enum NumberChange: String, Sendable {
+        case imported = "inventory.number.imported"
+        case updated = "inventory.number.updated"
+        case retired = "inventory.number.retired"
+        case restored = "inventory.number.restored"
+    }
+
+    public static let credentialsChangedType = "inventory.number.credentials_changed"
+
+    static func numberChanged(_ change: NumberChange, _ record: NumberRecord) -> NewOutboxEvent {
+        var payload = InventoryV1.NumberChanged()
+        payload.number = record.message
+        return NewOutboxEvent(type: change.rawValue, aggregateID: record.id.uuidString.lowercased(),
+                              payload: payload.serializedBytes())
+    }
+
+    /// nil `sealed` announces that the credentials were removed.
+    static func credentialsChanged(_ record: NumberRecord, _ sealed: SealedCredentials?) -> NewOutboxEvent {
+        var payload = InventoryV1.CredentialsChanged()
+        payload.numberId = record.id.uuidString.lowercased()
+        payload.provider = record.provider
+        payload.keyId = sealed?.keyID ?? ""
+        payload.ciphertext = sealed?.ciphertext ?? []
+        payload.version = record.version
+        return NewOutboxEvent(type: credentialsChangedType, aggregateID: payload.numberId, payload: payload.serializedBytes())
+    }
+
+    /// The newest position, for answers to calls that changed nothing: a
+    /// reader waiting for it sees everything committed so far.
+    static func head(in transaction: Transaction) async throws -> Int64 {
+        let rows = try await transaction.query("SELECT position FROM outbox_head")
+        return try rows.first?.decode(Int64.self, column: "position") ?? 0
+    }
+}
