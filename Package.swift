@@ -167,8 +167,9 @@ let package = Package(
         ),
         .target(
             name: "AssignmentService",
-            dependencies: ["ServiceRuntime", "RPC", "Store", "Outbox", "Protos",
-                           .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ServiceRuntime", "RPC", "Store", "Outbox", "Protos", "PhoneNumbers", "Auth",
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             path: "Services/Assignment/Sources",
             swiftSettings: swiftSettings
         ),
@@ -325,6 +326,12 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Tests/InventoryTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AssignmentTests",
+            dependencies: ["RPC", "Protos", "Auth", "TestSupport"],
+            path: "Tests/AssignmentTests",
             swiftSettings: swiftSettings
         ),
     ],

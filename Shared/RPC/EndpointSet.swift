@@ -186,11 +186,5 @@ final class EndpointSet: Sendable {
         for connection in dropped { connection.close() }
         return nil
     }
-
-    private func lastError() -> String {
-        state.withLockedValue { state in
-            state.endpoints.compactMap(\.lastError).last ?? (state.endpoints.isEmpty ? "\(targetNames) did not resolve" : "not connected")
-        }
-    }
 }
 

@@ -39,7 +39,8 @@ extension RPCRouter {
                     descriptor.requiresAuthentication = false
                 case .authenticated(let roles, let scopes):
                     descriptor.requiresAuthentication = true
-                    descriptor.roles = roles.map(\.rawValue).sorted()
+                    // Platform admins are always admitted; say so explicitly.
+                    descriptor.roles = roles.union([.platformAdmin]).map(\.rawValue).sorted()
                     descriptor.scopes = scopes.sorted()
                 }
                 return descriptor

@@ -23,6 +23,8 @@ public struct ServiceSettings: Sendable {
     /// `credentialActiveKeyID` names another).
     public var credentialKeys: String?
     public var credentialActiveKeyID: String?
+    /// The whole environment, for the variables only one service reads.
+    public var environment = EnvironmentReader(values: [:])
 
     public init(serviceName: String) {
         self.serviceName = serviceName
@@ -42,6 +44,7 @@ extension ServiceSettings {
     public init(service: String, defaultPort: Int, environment: [String: String]) throws {
         let env = EnvironmentReader(values: environment)
         self.init(serviceName: service)
+        self.environment = env
         rpc.host = env.string("PHONE_RPC_HOST", default: "127.0.0.1")
         rpc.port = try env.int("PHONE_RPC_PORT", default: defaultPort, range: 0...65535)
         rpc.maximumFrameSize = try env.int("PHONE_MAX_FRAME_BYTES", default: rpc.maximumFrameSize, range: 1024...(64 << 20))
@@ -82,14 +85,18 @@ extension ServiceSettings {
 }
 
 /// Typed reads of environment variables with defaults and clear errors.
-struct EnvironmentReader {
-    var values: [String: String]
+public struct EnvironmentReader: Sendable {
+    public var values: [String: String]
 
-    func string(_ name: String, default value: String) -> String {
+    public init(values: [String: String]) {
+        self.values = values
+    }
+
+    public func string(_ name: String, default value: String) -> String {
         values[name].flatMap { $0.isEmpty ? nil : $0 } ?? value
     }
 
-    func int(_ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+    public func int(_ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
         guard let text = values[name], !text.isEmpty else { return value }
         guard let number = Int(text), range.contains(number) else {
             throw ConfigurationError(variable: name, problem: "'\(text)' is not a whole number in \(range.lowerBound)...\(range.upperBound)")

@@ -98,6 +98,7 @@ import TestSupport
         #expect(names.contains(StandardMethod.healthCheck))
         #expect(listing.methods.first { $0.name == TestMethod.count }?.serverStreaming == true)
         #expect(listing.methods.first { $0.name == TestMethod.adminOnly }?.roles == ["platform_admin"])
+        #expect(listing.methods.first { $0.name == TestMethod.echo }?.roles.contains("org_member") == true)
         client.close()
         try await server.stop()
     }

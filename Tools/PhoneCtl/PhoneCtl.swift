@@ -23,7 +23,7 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "Lookup address, host:port (env PHONE_LOOKUP_ADDR).")
     var lookup = ProcessInfo.processInfo.environment["PHONE_LOOKUP_ADDR"] ?? "127.0.0.1:7103"
     @Option(help: "Bearer token (env PHONE_TOKEN).")
-    var token = ProcessInfo.processInfo.environment["PHONE_TOKEN"]
+    var token: String?
     @Option(help: "Seconds to wait for each call.")
     var timeout: Double = 5
 
@@ -39,7 +39,7 @@ struct ConnectionOptions: ParsableArguments {
         var configuration = RPCClient.Configuration()
         configuration.maximumAttempts = 2
         let client = RPCClient(target: target, configuration: configuration)
-        client.setBearerToken(token)
+        client.setBearerToken(token ?? ProcessInfo.processInfo.environment["PHONE_TOKEN"])
         return client
     }
 }

@@ -6,16 +6,10 @@ import Store
 
 /// ListNumbers: filters, stable cursor pagination ordered by E.164.
 struct NumberListing: Sendable {
-    static let defaultPageSize = 100
-    static let maximumPageSize = 1_000
-
     var database: Database
 
     func list(_ request: InventoryV1.ListNumbersRequest, access: NumberAccess) async throws -> InventoryV1.ListNumbersResponse {
-        let pageSize = request.pageSize == 0 ? Self.defaultPageSize : Int(request.pageSize)
-        guard pageSize <= Self.maximumPageSize else {
-            throw RPCError.invalidArgument(field: "page_size", "must be at most \(Self.maximumPageSize)")
-        }
+        let pageSize = try PageToken.pageSize(request.pageSize)
         let after = try PageToken.decode(request.pageToken)
         try FieldRules.text(request.query, field: "query", maximumLength: 100)
         try FieldRules.text(request.region, field: "region", maximumLength: 100)
@@ -76,21 +70,5 @@ struct NumberListing: Sendable {
 
     private func escapeLike(_ text: String) -> String {
         text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
-    }
-}
-
-/// Opaque page tokens: the last E.164 of the previous page, versioned.
-enum PageToken {
-    static func encode(_ lastKey: String) -> String {
-        Data(("v1:" + lastKey).utf8).base64EncodedString()
-    }
-
-    static func decode(_ token: String) throws(RPCError) -> String {
-        guard !token.isEmpty else { return "" }
-        guard token.utf8.count <= 256, let data = Data(base64Encoded: token),
-              let text = String(data: data, encoding: .utf8), text.hasPrefix("v1:") else {
-            throw RPCError.invalidArgument(field: "page_token", "is not a token this service issued")
-        }
-        return String(text.dropFirst(3))
     }
 }

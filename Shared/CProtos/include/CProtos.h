@@ -3,6 +3,7 @@
 #ifndef CPROTOS_H
 #define CPROTOS_H
 
+#include "phonenumbers/assignment/v1/assignment.pb-c.h"
 #include "phonenumbers/events/v1/events.pb-c.h"
 #include "phonenumbers/inventory/v1/inventory.pb-c.h"
 #include "phonenumbers/rpc/v1/envelope.pb-c.h"

@@ -111,3 +111,40 @@ struct OutboxRow: Sendable {
 extension Int64 {
     var asInt: Int { Int(self) }
 }
+
+/// RotateCredentialKeys re-encrypts every row in the shared database: tests
+/// that call it take this lock, so a rotation never races the key-rotation
+/// test's own rows (when tests run in parallel).
+actor RotationLock {
+    static let shared = RotationLock()
+    private var held = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func acquire() async {
+        if !held {
+            held = true
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func release() {
+        if waiters.isEmpty {
+            held = false
+        } else {
+            waiters.removeFirst().resume()
+        }
+    }
+
+    static func withLock<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        await shared.acquire()
+        do {
+            let result = try await body()
+            await shared.release()
+            return result
+        } catch {
+            await shared.release()
+            throw error
+        }
+    }
+}
