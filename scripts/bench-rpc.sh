@@ -2,23 +2,55 @@
 # RPC layer benchmark over loopback: a trivial method, 50 connections, with 1
 # and 16 calls in flight per connection, served as a task and inline.
 #   scripts/bench-rpc.sh [seconds per run, default 5]
+# Release build in the default scratch path. Each run is bounded (warm-up +
+# measurement + a margin); the server is stopped on exit.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 seconds="${1:-5}"
-swift build -c release --product rpc-bench >/dev/null
+if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [[ "$seconds" -eq 0 ]]; then
+    echo "usage: scripts/bench-rpc.sh [seconds per run, > 0]" >&2
+    exit 2
+fi
+
+log="$(mktemp)"
+out="$(mktemp)"
+server=""
+cleanup() {
+    if [[ -n "$server" ]]; then
+        kill -TERM "$server" 2>/dev/null || true
+        wait "$server" 2>/dev/null || true
+    fi
+    rm -f "$log" "$out"
+}
+trap cleanup EXIT
+
+if ! swift build -c release --product rpc-bench >"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    echo "bench-rpc.sh: building rpc-bench failed" >&2
+    exit 1
+fi
 bin="$(swift build -c release --show-bin-path)/rpc-bench"
 
-out="$(mktemp)"
-"$bin" serve > "$out" &
+"$bin" serve >"$out" &
 server=$!
-trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null; rm -f "$out"' EXIT
-for _ in $(seq 1 100); do grep -q listening "$out" && break; sleep 0.1; done
+for _ in $(seq 1 100); do
+    grep -q listening "$out" && break
+    kill -0 "$server" 2>/dev/null || break
+    sleep 0.1
+done
 port="$(awk '/listening/ {print $2}' "$out")"
+if [[ -z "$port" ]]; then
+    cat "$out" >&2
+    echo "bench-rpc.sh: the server did not start" >&2
+    exit 1
+fi
 
 echo "RPC benchmark: $(nproc) cores, loopback, ${seconds}s per run; client and server share the machine"
 for inline in false true; do
     for in_flight in 1 16; do
-        "$bin" load --port "$port" --server-pid "$server" --connections 50 --in-flight "$in_flight" \
-            --seconds "$seconds" $([[ $inline == true ]] && echo --inline)
+        args=(load --port "$port" --server-pid "$server" --connections 50 --in-flight "$in_flight" --seconds "$seconds")
+        [[ $inline == true ]] && args+=(--inline)
+        # Warm-up (1 s) + measurement + margin for connecting and closing.
+        timeout --kill-after=5 $((seconds + 30)) "$bin" "${args[@]}"
     done
 done

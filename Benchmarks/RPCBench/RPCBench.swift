@@ -84,17 +84,21 @@ extension RPCBench {
             try await drive(clients, method: method, request: request, until: .now + .seconds(1))
 
             let cpuBefore = try processCPUMicros(serverPid)
+            let clientCPUBefore = try processCPUMicros(getpid())
             let started = ContinuousClock.now
             let histogram = try await drive(clients, method: method, request: request, until: started + .seconds(seconds))
             let elapsed = (ContinuousClock.now - started)
             let cpuAfter = try processCPUMicros(serverPid)
+            let clientCPUAfter = try processCPUMicros(getpid())
             let calls = Double(histogram.totalCount)
             let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             let mode = inline ? "inline" : "task"
-            print(String(format: "%@ connections=%d in-flight=%d  calls/s=%.0f  p50=%dus p99=%dus p99.9=%dus  server-cpu/call=%.1fus",
+            // Client CPU is printed too: on a shared machine a slow load
+            // generator, not the server, can be what limits calls/s.
+            print(String(format: "%@ connections=%d in-flight=%d  calls/s=%.0f  p50=%dus p99=%dus p99.9=%dus  server-cpu/call=%.1fus  client-cpu/call=%.1fus",
                          mode, connections, inFlight, calls / wall,
                          histogram.valueAtPercentile(50), histogram.valueAtPercentile(99), histogram.valueAtPercentile(99.9),
-                         Double(cpuAfter - cpuBefore) / calls))
+                         Double(cpuAfter - cpuBefore) / calls, Double(clientCPUAfter - clientCPUBefore) / calls))
             for client in clients { client.close() }
         }
 

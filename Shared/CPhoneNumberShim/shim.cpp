@@ -120,16 +120,62 @@ pn_status ParseE164(const char* e164, size_t length, PhoneNumber* number) {
     return StatusFor(Util().Parse(std::string(e164, length), kUnknownRegion, number));
 }
 
+// English, for geocoding; built once, as constructing an icu::Locale is not free.
+const icu::Locale& English() {
+    static const icu::Locale* const english = new icu::Locale("en");
+    return *english;
+}
+
+// Localised country name of a region ("US" -> "United States"), or "" for
+// the unknown and non-geographic regions. The same as what the geocoder's
+// own fallback computes, minus its second GetRegionCodeForNumber call.
+std::string RegionDisplayName(const std::string& region, const icu::Locale& locale) {
+    if (region.empty() || region == kUnknownRegion ||
+        region == PhoneNumberUtil::kRegionCodeForNonGeoEntity) {
+        return std::string();
+    }
+    icu::UnicodeString name;
+    icu::Locale("", region.c_str()).getDisplayCountry(locale, name);
+    std::string result;
+    name.toUTF8String(result);
+    return result;
+}
+
+// What PhoneNumberOfflineGeocoder::GetDescriptionForNumber returns, for a
+// number whose type and region the caller has already computed, so neither
+// is computed again: "" for an unknown type, the country name for a
+// non-geographic type (mobile numbers in most countries), otherwise the
+// place from the prefix data (GetDescriptionForValidNumber, which does not
+// re-validate) with the country name as its own fallback.
+std::string Describe(const PhoneNumber& number, PhoneNumberUtil::PhoneNumberType type,
+                     const std::string& region, const icu::Locale& locale) {
+    if (type == PhoneNumberUtil::UNKNOWN) return std::string();
+    if (!Util().IsNumberGeographical(type, number.country_code())) {
+        return RegionDisplayName(region, locale);
+    }
+    return Geocoder().GetDescriptionForValidNumber(number, locale);
+}
+
+// Parses and validates; on success also fills in type and region. Each of
+// libphonenumber's costly steps runs once per reading of the text:
+// GetNumberType finds the number's region and matches the national number
+// against that region's patterns, which is exactly what IsValidNumber does
+// (a valid number is one whose type is not UNKNOWN), so validity comes from
+// the type instead of a separate IsValidNumber call.
 pn_status Parse(const char* text, size_t text_len, const char* default_region,
-                uint32_t flags, pn_number* out) {
+                uint32_t flags, pn_number* out, PhoneNumber* parsed,
+                PhoneNumberUtil::PhoneNumberType* parsed_type,
+                std::string* parsed_region) {
     if (text_len > kMaxTextLength) return PN_TOO_LONG_NSN;
     const PhoneNumberUtil& util = Util();
     const std::string input(text, text_len);
     const std::string region = NormalizeRegion(default_region);
 
-    PhoneNumber number;
+    PhoneNumber& number = *parsed;
     PhoneNumberUtil::ErrorType error = util.Parse(input, region, &number);
-    bool valid = error == PhoneNumberUtil::NO_PARSING_ERROR && util.IsValidNumber(number);
+    PhoneNumberUtil::PhoneNumberType type = PhoneNumberUtil::UNKNOWN;
+    if (error == PhoneNumberUtil::NO_PARSING_ERROR) type = util.GetNumberType(number);
+    bool valid = error == PhoneNumberUtil::NO_PARSING_ERROR && type != PhoneNumberUtil::UNKNOWN;
 
     if (!valid) {
         // The "00" reading wins if it is valid, or if it at least parses
@@ -141,23 +187,28 @@ pn_status Parse(const char* text, size_t text_len, const char* default_region,
         PhoneNumber retry;
         if (!alternative.empty() &&
             util.Parse(alternative, region, &retry) == PhoneNumberUtil::NO_PARSING_ERROR) {
-            const bool retry_valid = util.IsValidNumber(retry);
+            const PhoneNumberUtil::PhoneNumberType retry_type = util.GetNumberType(retry);
+            const bool retry_valid = retry_type != PhoneNumberUtil::UNKNOWN;
             if (retry_valid || error == PhoneNumberUtil::INVALID_COUNTRY_CODE_ERROR) {
                 number = retry;
                 error = PhoneNumberUtil::NO_PARSING_ERROR;
                 valid = retry_valid;
+                type = retry_type;
             }
         }
     }
     if (error != PhoneNumberUtil::NO_PARSING_ERROR) return StatusFor(error);
 
+    // E.164 is only "+", the country code and the national significant
+    // number (leading zeros included); no pattern matching is involved.
     std::string e164;
-    util.Format(number, PhoneNumberUtil::E164, &e164);
+    util.GetNationalSignificantNumber(number, &e164);
+    e164.insert(0, "+" + std::to_string(number.country_code()));
     if (!CopyOut(e164, out->e164, sizeof out->e164)) return PN_TOO_LONG_NSN;
     out->country_code = number.country_code();
     out->national_number = number.national_number();
 
-    std::string number_region;
+    std::string& number_region = *parsed_region;
     if (!valid) {
         // Say why: the length check distinguishes "too short" from "right
         // length but no such number range". The region is only a hint for
@@ -171,7 +222,8 @@ pn_status Parse(const char* text, size_t text_len, const char* default_region,
 
     util.GetRegionCodeForNumber(number, &number_region);
     CopyOut(number_region, out->region, sizeof out->region);
-    out->type = static_cast<pn_number_type>(util.GetNumberType(number));
+    out->type = static_cast<pn_number_type>(type);
+    *parsed_type = type;
 
     if ((flags & PN_PARSE_REQUIRE_REGION) != 0 && region != kUnknownRegion &&
         !util.IsValidNumberForRegion(number, region)) {
@@ -180,25 +232,51 @@ pn_status Parse(const char* text, size_t text_len, const char* default_region,
     return PN_OK;
 }
 
+// pn_parse and pn_parse_geocode: `description` may be NULL (no geocoding).
+pn_status ParseAndDescribe(const char* text, size_t text_len, const char* default_region,
+                           uint32_t flags, pn_number* out, char* description,
+                           size_t description_capacity) {
+    if (out == nullptr) return PN_INVALID_ARGUMENT;
+    Clear(out);
+    if (description != nullptr) {
+        if (description_capacity == 0) return PN_INVALID_ARGUMENT;
+        description[0] = '\0';
+    }
+    if (text == nullptr) return text_len == 0 ? PN_NOT_A_NUMBER : PN_INVALID_ARGUMENT;
+    try {
+        PhoneNumber number;
+        PhoneNumberUtil::PhoneNumberType type = PhoneNumberUtil::UNKNOWN;
+        std::string region;
+        pn_status status = Parse(text, text_len, default_region, flags, out,
+                                 &number, &type, &region);
+        if (status != PN_OK && status != PN_NOT_VALID && status != PN_WRONG_REGION) {
+            Clear(out);
+        }
+        if (status != PN_OK || description == nullptr) return status;
+        const std::string place = Describe(number, type, region, English());
+        if (!CopyOut(place, description, description_capacity)) return PN_BUFFER_TOO_SMALL;
+        return PN_OK;
+    } catch (...) {
+        Clear(out);
+        if (description != nullptr) description[0] = '\0';
+        return PN_INTERNAL_ERROR;
+    }
+}
+
 }  // namespace
 
 extern "C" {
 
 pn_status pn_parse(const char* text, size_t text_len, const char* default_region,
                    uint32_t flags, pn_number* out) {
-    if (out == nullptr) return PN_INVALID_ARGUMENT;
-    Clear(out);
-    if (text == nullptr) return text_len == 0 ? PN_NOT_A_NUMBER : PN_INVALID_ARGUMENT;
-    try {
-        pn_status status = Parse(text, text_len, default_region, flags, out);
-        if (status != PN_OK && status != PN_NOT_VALID && status != PN_WRONG_REGION) {
-            Clear(out);
-        }
-        return status;
-    } catch (...) {
-        Clear(out);
-        return PN_INTERNAL_ERROR;
-    }
+    return ParseAndDescribe(text, text_len, default_region, flags, out, nullptr, 0);
+}
+
+pn_status pn_parse_geocode(const char* text, size_t text_len, const char* default_region,
+                           uint32_t flags, pn_number* out, char* description,
+                           size_t description_capacity) {
+    return ParseAndDescribe(text, text_len, default_region, flags, out, description,
+                            description_capacity);
 }
 
 pn_status pn_format(const char* e164, size_t e164_len, pn_format_style style,

@@ -8,7 +8,7 @@ public enum FieldRules {
     public static func text(_ value: String, field: String, maximumLength: Int = 200, required: Bool = false) throws(RPCError) {
         if required && value.isEmpty { throw RPCError.invalidArgument(field: field, "is required") }
         if value.count > maximumLength { throw RPCError.invalidArgument(field: field, "is longer than \(maximumLength) characters") }
-        if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+        if value.unicodeScalars.contains(where: isControl) {
             throw RPCError.invalidArgument(field: field, "must not contain control characters")
         }
     }
@@ -22,6 +22,11 @@ public enum FieldRules {
         guard value.utf8.allSatisfy(isIdentifierByte) else {
             throw RPCError.invalidArgument(field: field, "may contain only letters, digits and _ - . :")
         }
+    }
+
+    /// C0 and C1 controls and DEL (general category Cc), by value.
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value)
     }
 
     private static func isIdentifierByte(_ byte: UInt8) -> Bool {

@@ -132,11 +132,9 @@ extension AssignmentTests {
             let api = fixtures.api(.orgAdmin(organization))
             _ = try await api.connect(number.numberId, agent: first.id)
             // Either moved to the second agent or refused until disconnected; never both.
-            do {
-                let moved = try await api.connect(number.numberId, agent: second.id)
-                #expect(moved.number?.agentId == second.id)
-            } catch let error as RPCError {
-                #expect(error.code == .failedPrecondition, "\(error)")
+            switch try await outcome({ try await api.connect(number.numberId, agent: second.id) }) {
+            case .success(let moved): #expect(moved.number?.agentId == second.id)
+            case .failure(let error): #expect(error.code == .failedPrecondition, "\(error)")
             }
             let entry = try #require(try await api.listAllNumbers().entry(number.numberId))
             #expect([first.id, second.id].contains(entry.agentId))

@@ -180,16 +180,13 @@ extension AssignmentTests {
             #expect(deleted.consistencyToken > 0)
 
             // Nothing is assigned to it any more.
-            do {
-                #expect(try await admin.listAllNumbers(organization).isEmpty)
-            } catch let error as RPCError {
-                #expect(error.code == .notFound, "\(error)")
+            switch try await outcome({ try await admin.listAllNumbers(organization) }) {
+            case .success(let listed): #expect(listed.isEmpty)
+            case .failure(let error): #expect(error.code == .notFound, "\(error)")
             }
-            do {
-                let summary = try await admin.summary(organization)
-                #expect(summary.myNumbers == 0 && summary.connectedToAgents == 0)
-            } catch let error as RPCError {
-                #expect(error.code == .notFound, "\(error)")
+            switch try await outcome({ try await admin.summary(organization) }) {
+            case .success(let summary): #expect(summary.myNumbers == 0 && summary.connectedToAgents == 0)
+            case .failure(let error): #expect(error.code == .notFound, "\(error)")
             }
             #expect(try await admin.listAgents(organization).agents.isEmpty)
 
@@ -206,6 +203,53 @@ extension AssignmentTests {
             let taken = try await admin.allocate(ids: pool.map(\.numberId), organization: other)
             #expect(taken.numbers.count == 2)
             #expect(try await fixtures.api(.orgAdmin(other)).listAllNumbers().allSatisfy { !$0.hasSchedule && $0.agentId.isEmpty })
+        }
+
+        @Test func switchingToTheOnePolicyIsRefusedWhileAnAgentHasSeveralNumbers() async throws {
+            let organization = try await fixtures.organization(policy: .many)
+            let agent = try await fixtures.agent(of: organization)
+            let numbers = try await fixtures.allocated(2, to: organization)
+            let api = fixtures.api(.orgAdmin(organization))
+            for number in numbers { _ = try await api.connect(number.numberId, agent: agent.id) }
+
+            var change = AssignmentV1.Organization()
+            change.id = organization
+            change.slug = organization
+            change.name = "Now one per agent"
+            change.timeZone = "UTC"
+            change.numbersPerAgent = .one
+            await expectRPCError(.failedPrecondition) { try await admin.upsertOrganization(change) }
+            // Still MANY: a third number can join the same agent.
+            let third = try await fixtures.allocated(1, to: organization)[0]
+            _ = try await api.connect(third.numberId, agent: agent.id)
+
+            // Once the agent has one number left, the switch works and is enforced.
+            _ = try await api.disconnect(numbers[0].numberId)
+            _ = try await api.disconnect(numbers[1].numberId)
+            _ = try await admin.upsertOrganization(change)
+            await expectRPCError(.failedPrecondition) { try await api.connect(numbers[0].numberId, agent: agent.id) }
+        }
+
+        @Test func ownershipChangesInInventoryMoveNumbersInAndOutOfThePool() async throws {
+            let organization = try await fixtures.organization()
+            let (block, numbers) = try await fixtures.pool(1)
+            let number = numbers[0]
+            let api = fixtures.api(.orgAdmin(organization))
+
+            _ = try await fixtures.inventory.setOwner(number.numberId, organization)
+            let owned = try await eventually {
+                try await api.listAllNumbers().entry(number.numberId)?.ownedByOrganization == true
+            }
+            #expect(owned, "a pool number given an owner in inventory is assigned to it\n\(fixtures.stack.logs)")
+            #expect(try await admin.searchAll(block.filter).isEmpty)
+            await expectRPCError(.failedPrecondition) { try await api.release(number.numberId) }
+
+            _ = try await fixtures.inventory.setOwner(number.numberId, "")
+            let pooled = try await eventually {
+                try await admin.isAvailable(number.e164)
+            }
+            #expect(pooled, "a number whose owner is removed joins the pool")
+            #expect(try await api.listAllNumbers().entry(number.numberId) == nil)
         }
 
         @Test func ownedNumbersAreAssignedAutomaticallyAndNeverPooled() async throws {

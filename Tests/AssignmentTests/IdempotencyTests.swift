@@ -69,6 +69,19 @@ extension AssignmentTests {
             #expect(releases.count == 1)
         }
 
+        @Test func keysBelongToTheCaller() async throws {
+            let first = try await fixtures.organization()
+            let second = try await fixtures.organization()
+            let (block, _) = try await fixtures.pool(2)
+            let key = Random.key()
+            let mine = try await fixtures.api(.orgAdmin(first)).allocate(matching: block.filter, count: 1, key: key)
+            // The same key and the same bytes from someone else is their own request.
+            let theirs = try await fixtures.api(.orgAdmin(second)).allocate(matching: block.filter, count: 1, key: key)
+            #expect(theirs.numbers.first?.organizationId == second)
+            #expect(theirs.numbers.first?.number?.numberId != mine.numbers.first?.number?.numberId)
+            #expect(try await admin.searchAll(block.filter).isEmpty)
+        }
+
         @Test func theSameKeyWithADifferentRequestIsRefused() async throws {
             let organization = try await fixtures.organization()
             let (block, numbers) = try await fixtures.pool(3)

@@ -105,6 +105,23 @@ extension AssignmentTests {
             #expect(total == 10)
         }
 
+        @Test func concurrentRetriesWithOneKeyAllocateOnce() async throws {
+            let organization = try await fixtures.organization()
+            let (block, _) = try await fixtures.pool(5)
+            let api = fixtures.api(.orgAdmin(organization))
+            let key = Random.key()
+            let outcomes = try await withTimeout(.seconds(60), "10 concurrent retries") {
+                await race(10) { _ in
+                    try await api.allocate(matching: block.filter, count: 1, key: key).numbers.compactMap { $0.number?.numberId }
+                }
+            }
+            let answers = outcomes.compactMap(\.ids)
+            #expect(answers.count == 10, "every retry is answered: \(outcomes)")
+            #expect(Set(answers).count == 1, "with the same answer: \(answers)")
+            #expect(try await api.listAllNumbers().count == 1)
+            #expect(try await admin.searchAll(block.filter).count == 4)
+        }
+
         @Test func concurrentConnectsOfOneAgentUnderTheOnePolicy() async throws {
             let organization = try await fixtures.organization(policy: .one)
             let agent = try await fixtures.agent(of: organization)
@@ -114,7 +131,7 @@ extension AssignmentTests {
             let outcomes = try await withTimeout(.seconds(60), "10 concurrent connects") {
                 await race(10) { index in
                     let api = fixtures.api(.orgAdmin(organization))
-                    return [try await api.connect(ids[index], agent: agent.id).number?.numberId ?? ""]
+                    return [try await api.connect(ids[index], agent: agent.id).number?.number?.numberId ?? ""]
                 }
             }
             let winners = outcomes.compactMap(\.ids)

@@ -77,28 +77,32 @@ extension AssignmentTests {
             await expectRPCError(.notFound) { try await api.getSchedule(w.theirNumbers[0].numberId) }
             await expectRPCError(.notFound) { try await api.history(number: w.theirNumbers[0].numberId) }
             // Organisation-wide reads naming another organisation never show its data.
-            do {
-                let listed = try await api.listAllNumbers(w.theirs)
+            switch try await outcome({ try await api.listAllNumbers(w.theirs) }) {
+            case .success(let value):
+                let listed = value
                 #expect(listed.numberIDs.isDisjoint(with: theirIDs), "\(role) listed another organisation's numbers")
-            } catch let error as RPCError {
+            case .failure(let error):
                 #expect([.notFound, .permissionDenied].contains(error.code), "\(error)")
             }
-            do {
-                let summary = try await api.summary(w.theirs)
+            switch try await outcome({ try await api.summary(w.theirs) }) {
+            case .success(let value):
+                let summary = value
                 #expect(summary.connectedToAgents == 0, "\(role) saw another organisation's summary: \(summary)")
-            } catch let error as RPCError {
+            case .failure(let error):
                 #expect([.notFound, .permissionDenied].contains(error.code), "\(error)")
             }
-            do {
-                let entries = try await api.historyAll(organization: w.theirs)
+            switch try await outcome({ try await api.historyAll(organization: w.theirs) }) {
+            case .success(let value):
+                let entries = value
                 #expect(entries.allSatisfy { $0.organizationId != w.theirs }, "\(role) read another organisation's history")
-            } catch let error as RPCError {
+            case .failure(let error):
                 #expect([.notFound, .permissionDenied].contains(error.code), "\(error)")
             }
-            do {
-                let agents = try await api.listAgents(w.theirs).agents
+            switch try await outcome({ try await api.listAgents(w.theirs) }) {
+            case .success(let value):
+                let agents = value.agents
                 #expect(!agents.contains { $0.id == w.theirAgent.id }, "\(role) listed another organisation's agents")
-            } catch let error as RPCError {
+            case .failure(let error):
                 #expect([.notFound, .permissionDenied].contains(error.code), "\(error)")
             }
         }

@@ -77,17 +77,45 @@ extension AssignmentTests {
 
             let deleted = try await api.deleteSchedule(number)
             #expect(deleted.consistencyToken > 0)
-            do {
-                let after = try await api.getSchedule(number)
-                #expect(after.schedule == nil || after.schedule?.rules.isEmpty == true, "deleted: \(after)")
-            } catch let error as RPCError {
-                #expect(error.code == .notFound, "\(error)")
+            switch try await outcome({ try await api.getSchedule(number) }) {
+            case .success(let after): #expect(after.schedule == nil || after.schedule?.rules.isEmpty == true, "deleted: \(after)")
+            case .failure(let error): #expect(error.code == .notFound, "\(error)")
             }
             #expect(try await api.listAllNumbers().entry(number)?.hasSchedule == false)
 
             let actions = try await api.historyAll(number: number).map(\.action)
             #expect(actions.filter { $0 == "schedule_set" }.count == 2, "\(actions)")
             #expect(actions.contains("schedule_deleted"), "\(actions)")
+        }
+
+        @Test func deletingAnAgentTakesItOutOfSchedules() async throws {
+            let (_, agents, number, api) = try await setUp()
+            _ = try await api.setSchedule(fullSchedule(number, agents: agents))
+            _ = try await fixtures.admin.deleteAgent(agents[1].id)
+            let schedule = try #require(try await api.getSchedule(number).schedule)
+            let targets = schedule.rules.compactMap(\.target?.target) + schedule.overrides.compactMap(\.target?.target)
+            #expect(!targets.contains(.agentId(agents[1].id)), "\(schedule)")
+            #expect(schedule.defaultAgentId == agents[0].id)
+            // What is left is still a valid schedule: it can be set again as it is.
+            _ = try await api.setSchedule(schedule)
+        }
+
+        @Test func aReleasedNumberLosesItsSchedule() async throws {
+            let (_, agents, number, api) = try await setUp()
+            _ = try await api.setSchedule(fullSchedule(number, agents: agents))
+            _ = try await api.release(number)
+            await expectRPCError(.notFound) { try await api.getSchedule(number) }
+            let next = try await fixtures.organization()
+            let back = try await eventually(within: .seconds(releaseCooldownSeconds + 8)) {
+                (try? await fixtures.admin.allocate(ids: [number], organization: next)) != nil
+            }
+            try #require(back)
+            let entry = try #require(try await fixtures.api(.orgAdmin(next)).listAllNumbers().entry(number))
+            #expect(!entry.hasSchedule)
+            switch try await outcome({ try await fixtures.api(.orgAdmin(next)).getSchedule(number) }) {
+            case .success(let response): #expect(response.schedule == nil || response.schedule?.rules.isEmpty == true, "\(response)")
+            case .failure(let error): #expect(error.code == .notFound, "\(error)")
+            }
         }
 
         @Test func emptyTimeZoneMeansTheOrganisations() async throws {
@@ -188,12 +216,14 @@ extension AssignmentTests {
 
         private func expectNoSchedule(_ api: AssignmentAPI, _ number: String,
                                       sourceLocation: SourceLocation = #_sourceLocation) async {
-            do {
-                let response = try await api.getSchedule(number)
+            switch try? await outcome({ try await api.getSchedule(number) }) {
+            case .success(let response):
                 #expect(response.schedule == nil || response.schedule?.rules.isEmpty == true,
                         "a refused schedule is not stored: \(response)", sourceLocation: sourceLocation)
-            } catch {
-                #expect((error as? RPCError)?.code == .notFound, "\(error)", sourceLocation: sourceLocation)
+            case .failure(let error):
+                #expect(error.code == .notFound, "\(error)", sourceLocation: sourceLocation)
+            case nil:
+                Issue.record("GetSchedule failed", sourceLocation: sourceLocation)
             }
         }
     }

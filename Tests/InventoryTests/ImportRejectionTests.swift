@@ -63,6 +63,13 @@ struct RejectionCase: Sendable, CustomTestStringConvertible {
                 $0.providerIds = ids
             }
         },
+        RejectionCase(name: "trunk id with spaces", field: "provider_ids.trunk_id", reasonMentions: ["letters"]) { fresh, _ in
+            importItem(fresh) {
+                var ids = InventoryV1.ProviderIds()
+                ids.trunkId = "TK 123"
+                $0.providerIds = ids
+            }
+        },
         RejectionCase(name: "every capability false", field: "capabilities", reasonMentions: ["voice", "sms"]) { fresh, _ in
             importItem(fresh) { $0.capabilities = capabilities() }
         },
@@ -83,6 +90,10 @@ struct RejectionCase: Sendable, CustomTestStringConvertible {
         },
         RejectionCase(name: "malformed owner organization", field: "owner_organization_id", reasonMentions: ["letters"]) { fresh, _ in
             importItem(fresh) { $0.ownerOrganizationId = "org with spaces" }
+        },
+        RejectionCase(name: "owner organization named like the pool filter", field: "owner_organization_id",
+                      reasonMentions: ["pool"]) { fresh, _ in
+            importItem(fresh) { $0.ownerOrganizationId = "pool" }
         },
         RejectionCase(name: "twilio account_sid format", field: "credentials.account_sid", reasonMentions: ["AC", "32 hexadecimal"]) { fresh, secret in
             importItem(fresh) { $0.credentials = credentials(["account_sid": "AC" + secret, "auth_token": secret]) }
@@ -115,6 +126,9 @@ struct RejectionCase: Sendable, CustomTestStringConvertible {
                 fields["webhook_secret"] = secret
                 $0.credentials = credentials(fields)
             }
+        },
+        RejectionCase(name: "generic provider with a malformed field name", field: "credentials", reasonMentions: ["field names"]) { fresh, secret in
+            importItem(fresh, provider: "bandwidth") { $0.credentials = credentials(["Api-Token": secret]) }
         },
         RejectionCase(name: "credentials value with surrounding whitespace", field: "credentials.auth_token",
                       reasonMentions: ["whitespace"]) { fresh, secret in

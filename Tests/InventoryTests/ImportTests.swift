@@ -130,6 +130,47 @@ import Testing
         #expect(try await AdminDB.query("SELECT 1 FROM inventory.numbers WHERE e164 = $1", [e164]).count == 1)
     }
 
+    @Test func concurrentImportsOfOneNumberCreateItOnce() async throws {
+        let server = try InventoryServer.shared
+        let number = try await Numbers.fresh()
+        let results = try await withThrowingTaskGroup(of: InventoryV1.ImportResult.self) { group in
+            for _ in 0..<6 {
+                group.addTask {
+                    let response = try await server.api(.admin()).importNumbers([importItem(number) { $0.label = "race" }])
+                    return response.results[0]
+                }
+            }
+            var all: [InventoryV1.ImportResult] = []
+            for try await result in group { all.append(result) }
+            return all
+        }
+        #expect(results.filter { $0.outcome == .created }.count == 1, "\(results)")
+        #expect(results.filter { $0.outcome == .alreadyPresent }.count == 5, "\(results)")
+        #expect(Set(results.map(\.numberId)).count == 1)
+        #expect(try await AdminDB.query("SELECT 1 FROM inventory.numbers WHERE e164 = $1", [number]).count == 1)
+    }
+
+    @Test func e164IsUniqueByADatabaseConstraint() async throws {
+        let rows = try await AdminDB.query("""
+            SELECT pg_get_constraintdef(c.oid) AS definition FROM pg_constraint c
+              JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+             WHERE n.nspname = 'inventory' AND t.relname = 'numbers' AND c.contype IN ('u', 'p')
+            """)
+        let definitions = try rows.map { try $0.decode(String.self, column: "definition") }
+        #expect(definitions.contains("UNIQUE (e164)"), "\(definitions)")
+    }
+
+    /// The example of the issue: a fixed, well-known number (so it may be present from an earlier run).
+    @Test func googleMountainViewNumberIsUSMountainView() async throws {
+        let response = try await admin.importNumbers([importItem("+1 650-253-0000")])
+        let result = try #require(response.results.first)
+        #expect(result.e164 == "+16502530000")
+        #expect(result.outcome == .created || result.outcome == .alreadyPresent, "\(result)")
+        let number = try #require(try await admin.get(number: "+16502530000").number)
+        #expect(number.country == "US")
+        #expect(number.region == "Mountain View, CA")
+    }
+
     @Test func emptyBatchIsInvalid() async throws {
         await expectRPCError(.invalidArgument, field: "items") { try await admin.importNumbers([]) }
     }

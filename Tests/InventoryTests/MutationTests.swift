@@ -125,6 +125,52 @@ import Testing
         #expect(changed.number?.provider == "vonage")
     }
 
+    /// Changing provider and provider ids together is judged on the result,
+    /// whatever order the mask names them in.
+    @Test func providerAndProviderIdsChangeTogether() async throws {
+        let masks = [["provider", "provider_ids"], ["provider_ids", "provider"], ["provider", "provider_ids", "label"],
+                     ["label", "provider_ids", "provider", "region"], ["capabilities", "provider", "provider_ids"],
+                     ["provider_ids", "monthly_cost", "provider"], ["region", "provider", "provider_ids"],
+                     ["provider_ids", "label", "region", "provider"]]
+        for mask in masks {
+            // From twilio to vonage with an id that is not a Twilio SID.
+            let number = try await fresh {
+                var ids = InventoryV1.ProviderIds()
+                ids.providerNumberId = "PN" + Random.hex(32)
+                $0.providerIds = ids
+                $0.capabilities = capabilities(voice: true)
+            }
+            do {
+                let updated = try await admin.update(number.id, mask: mask) {
+                    $0.provider = "vonage"
+                    var ids = InventoryV1.ProviderIds()
+                    ids.providerNumberId = "vonage-number-1"
+                    $0.providerIds = ids
+                    $0.label = "moved"
+                    $0.region = "Somewhere"
+                    $0.capabilities = capabilities(voice: true)
+                }
+                #expect(updated.number?.provider == "vonage" && updated.number?.providerIds?.providerNumberId == "vonage-number-1")
+            } catch {
+                Issue.record("mask \(mask): \(error)")
+            }
+        }
+    }
+
+    /// A provider change cannot leave ids behind that the new provider would refuse.
+    @Test func providerChangeRechecksTheKeptProviderIds() async throws {
+        let number = try await admin.create(importItem(try await Numbers.fresh(), provider: "sip") {
+            var ids = InventoryV1.ProviderIds()
+            ids.providerNumberId = "trunk-line-7"
+            $0.providerIds = ids
+        })
+        #expect(number.providerIds?.providerNumberId == "trunk-line-7")
+        await expectRPCError(.invalidArgument, "twilio with a provider number id that is not a PN SID") {
+            try await admin.update(number.id, mask: ["provider"]) { $0.provider = "twilio" }
+        }
+        #expect(try await admin.get(id: number.id).number?.provider == "sip")
+    }
+
     // MARK: Optimistic concurrency
 
     @Test func staleExpectedVersionIsAborted() async throws {
@@ -271,7 +317,7 @@ import Testing
         #expect(restored.number?.version == 3)
         await expectRPCError(.failedPrecondition) { try await admin.restore(number.id) }
 
-        await expectRPCError(.invalidArgument, field: "reason") { try await admin.retire(number.id, reason: "bad\u{0}reason") }
+        await expectRPCError(.invalidArgument, field: "reason") { try await admin.retire(number.id, reason: "bad\u{1}reason") }
         await expectRPCError(.notFound) { try await admin.retire(UUID().uuidString) }
         await expectRPCError(.notFound) { try await admin.restore(UUID().uuidString) }
         await expectRPCError(.invalidArgument, field: "id") { try await admin.restore("x") }

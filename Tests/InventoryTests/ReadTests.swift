@@ -44,6 +44,9 @@ import Testing
         await expectRPCError(.invalidArgument, field: "number", "a national form needs a hint") {
             try await admin.get(number: "(415) 234-5678")
         }
+        await expectRPCError(.invalidArgument, field: "region_hint", "like ImportItem, a bad hint is the hint's fault") {
+            try await admin.get(number: "(415) 234-5678", regionHint: "XX")
+        }
         await expectRPCError(.invalidArgument, field: "key") {
             try await admin.call("GetNumber", InventoryV1.GetNumberRequest(), as: InventoryV1.NumberResponse.self)
         }
@@ -113,6 +116,8 @@ import Testing
         #expect(try await ids { $0.ownerOrganizationId = f.organization; $0.region = "Mountain View, CA" } == [f.mountainView.id])
         #expect(try await ids { $0.ownerOrganizationId = f.organization; $0.region = "mountain view, ca" } == [f.mountainView.id])
         #expect(try await ids { $0.ownerOrganizationId = f.organization; $0.region = "London" } == [f.london.id])
+        #expect(try await ids { $0.ownerOrganizationId = f.organization; $0.region = "%" }.isEmpty, "% is not a wildcard")
+        #expect(try await ids { $0.ownerOrganizationId = f.organization; $0.region = "Londo_" }.isEmpty, "_ is not a wildcard")
     }
 
     @Test func listFiltersByProvider() async throws {
@@ -143,6 +148,15 @@ import Testing
         #expect(try await ids { $0.ownerOrganizationId = f.organization; $0.numberType = .mobile }.isEmpty)
     }
 
+    @Test func unknownEnumFiltersAreInvalid() async throws {
+        var request = InventoryV1.ListNumbersRequest()
+        request.lifecycle = .unrecognized(9)
+        await expectRPCError(.invalidArgument, field: "lifecycle") { try await admin.list(request) }
+        request = InventoryV1.ListNumbersRequest()
+        request.numberType = .unrecognized(99)
+        await expectRPCError(.invalidArgument, field: "number_type") { try await admin.list(request) }
+    }
+
     @Test func listFiltersByLifecycle() async throws {
         let f = try await fixture()
         let active = Set(f.active.map(\.id))
@@ -168,6 +182,10 @@ import Testing
         #expect(try await ids { $0.query = f.tag + " " } == Set(f.active.map(\.id) + [f.pool.id]))
         #expect(try await ids { $0.query = f.tag + "%" }.isEmpty, "% is a literal, not a wildcard")
         #expect(try await ids { $0.query = f.tag + "_" }.isEmpty, "_ is a literal, not a wildcard")
+        let special = try await admin.create(importItem(try await Numbers.fresh()) { $0.label = "\(f.tag) 100%_off a\\b" })
+        #expect(try await ids { $0.query = "\(f.tag) 100%_off" } == [special.id], "% and _ match themselves")
+        #expect(try await ids { $0.query = "a\\b" }.contains(special.id), "a backslash matches itself")
+        #expect(try await ids { $0.query = "\(f.tag) 100%" + "x" }.isEmpty)
         // Filters combine.
         #expect(try await ids { $0.query = f.tag; $0.provider = "twilio"; $0.capability = .mms } == [f.london.id])
     }
@@ -266,7 +284,7 @@ import Testing
         request.pageToken = Data("v2:+1".utf8).base64EncodedString()
         await expectRPCError(.invalidArgument, field: "page_token") { try await admin.list(request) }
         request.pageToken = ""
-        request.query = "abc\u{0}"
+        request.query = "abc\u{1}"
         await expectRPCError(.invalidArgument, field: "query") { try await admin.list(request) }
     }
 }

@@ -41,6 +41,7 @@ struct Importer: Sendable {
         // Validate every item; the first occurrence of a number in the batch wins.
         var candidates: [Candidate] = []
         var firstIndexByE164: [String: Int] = [:]
+        var repeats: [(index: Int, first: Int)] = []
         for (index, item) in request.items.enumerated() {
             do {
                 let valid = try ItemValidator.validate(item, caller: caller)
@@ -50,8 +51,8 @@ struct Importer: Sendable {
                     guard earlier.item == valid else {
                         throw RPCError.invalidArgument(field: "number", "appears again in this request (item \(first)) with different data")
                     }
-                    results[index].outcome = .alreadyPresent
-                    results[index].numberId = earlier.record.id.uuidString.lowercased()
+                    // Same data again: it shares the first occurrence's fate, settled below.
+                    repeats.append((index, first))
                     continue
                 }
                 firstIndexByE164[valid.number.e164] = index
@@ -71,12 +72,10 @@ struct Importer: Sendable {
         var events: [NewOutboxEvent] = []
         var conflicting: [Candidate] = []
         for candidate in candidates {
-            if inserted.contains(candidate.record.e164) {
+            // Events carry the row as stored (timestamps at the database's precision).
+            if let record = inserted[candidate.record.e164] {
                 results[candidate.index].outcome = .created
-                results[candidate.index].numberId = candidate.record.id.uuidString.lowercased()
-                var record = candidate.record
-                record.credentialsKeyID = candidate.sealed?.keyID
-                record.credentialsCiphertext = candidate.sealed?.ciphertext
+                results[candidate.index].numberId = record.id.uuidString.lowercased()
                 events.append(InventoryEvents.numberChanged(.imported, record))
                 if let sealed = candidate.sealed { events.append(InventoryEvents.credentialsChanged(record, sealed)) }
             } else {
@@ -84,6 +83,16 @@ struct Importer: Sendable {
             }
         }
         try await resolveConflicts(conflicting, caller: caller, results: &results, in: transaction)
+        for (index, first) in repeats {
+            results[index].numberId = results[first].numberId
+            if results[first].outcome == .rejected {
+                results[index].outcome = .rejected
+                results[index].field = results[first].field
+                results[index].reason = results[first].reason
+            } else {
+                results[index].outcome = .alreadyPresent
+            }
+        }
 
         var response = InventoryV1.ImportNumbersResponse()
         if !events.isEmpty {
@@ -98,10 +107,10 @@ struct Importer: Sendable {
         return response
     }
 
-    /// Inserts all candidates in one statement; returns the numbers actually
-    /// inserted (the rest already existed: the unique constraint decides).
-    private func insert(_ candidates: [Candidate], in transaction: Transaction) async throws -> Set<String> {
-        guard !candidates.isEmpty else { return [] }
+    /// Inserts all candidates in one statement; returns the rows actually
+    /// inserted by E.164 (the rest already existed: the unique constraint decides).
+    private func insert(_ candidates: [Candidate], in transaction: Transaction) async throws -> [String: NumberRecord] {
+        guard !candidates.isEmpty else { return [:] }
         let records = candidates.map(\.record)
         let rows = try await transaction.query("""
             INSERT INTO numbers (id, e164, country, region, number_type, provider, provider_number_id, trunk_id,
@@ -117,7 +126,7 @@ struct Importer: Sendable {
                 AS u(id, e164, country, region, number_type, provider, pnid, trunk, vapi, voice, sms, mms, fax,
                      cost, currency, label, owner, key_id, ciphertext)
             ON CONFLICT (e164) DO NOTHING
-            RETURNING e164
+            RETURNING \(NumberRecord.columns)
             """, [
                 records.map(\.id), records.map(\.e164), records.map(\.country), records.map(\.region),
                 records.map(\.numberType), records.map(\.provider), records.map(\.providerNumberID),
@@ -127,7 +136,7 @@ struct Importer: Sendable {
                 candidates.map { $0.sealed?.keyID ?? "" }, candidates.map { $0.sealed.map { hex($0.ciphertext) } ?? "" },
                 records[0].createdAt, records[0].createdBy,
             ])
-        return Set(try rows.map { try $0.decode(String.self, column: "e164") })
+        return Dictionary(uniqueKeysWithValues: try rows.map { let record = try NumberRecord(row: $0); return (record.e164, record) })
     }
 
     /// Numbers already in the catalogue: the same data is not an error;

@@ -54,11 +54,11 @@ struct InventoryHandlers: Sendable {
         case .number(let text):
             let e164 = try RequestIDs.e164(text, regionHint: request.regionHint)
             record = try await NumberStore.find(e164: e164, database: database)
-            name = e164
+            name = "with that E.164 form" // the same words whether it exists or is another tenant's
         case nil:
             throw RPCError.invalidArgument(field: "key", "set id or number")
         }
-        guard let record, access.canRead(record) else { throw RPCError(.notFound, "number \(name) not found") }
+        guard let record, access.canRead(record) else { throw RPCError(.notFound, "no number \(name) was found") }
         var response = InventoryV1.NumberResponse()
         response.number = record.message
         return response
@@ -90,6 +90,7 @@ struct InventoryHandlers: Sendable {
         return try await mutate(id, expectedVersion: request.expectedVersion, caller: caller, context: context, request: request) { record in
             guard !record.isRetired else { throw RPCError(.failedPrecondition, "number \(record.e164) is already retired") }
             record.lifecycle = "retired"
+            record.retiredReason = request.reason.isEmpty ? nil : request.reason
             return [.numberChanged(.retired)]
         }
     }
@@ -100,6 +101,7 @@ struct InventoryHandlers: Sendable {
         return try await mutate(id, expectedVersion: request.expectedVersion, caller: caller, context: context, request: request) { record in
             guard record.isRetired else { throw RPCError(.failedPrecondition, "number \(record.e164) is not retired") }
             record.lifecycle = "active"
+            record.retiredReason = nil
             return [.numberChanged(.restored)]
         }
     }

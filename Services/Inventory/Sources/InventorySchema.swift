@@ -48,6 +48,13 @@ enum InventorySchema {
                 CREATE INDEX numbers_provider ON numbers (provider, e164);
                 CREATE INDEX numbers_credentials_key ON numbers (credentials_key_id) WHERE credentials_key_id IS NOT NULL;
                 """),
+            // Each secondary index costs about as much per imported row as the
+            // row itself; listings walk e164 order and filter, so only the
+            // selective owner index stays.
+            Migration(version: 4, name: "drop country and provider indexes", sql: """
+                DROP INDEX numbers_country;
+                DROP INDEX numbers_provider;
+                """),
         ]
     }
 }

@@ -22,12 +22,11 @@ struct ValidatedItem: Sendable, Hashable {
 /// Checks and normalises one import item. A rejection names the item field.
 enum ItemValidator {
     static let maximumCostMicros: Int64 = 1_000_000 * 1_000_000
+    /// The owner filter value that means "the platform pool" in ListNumbers.
+    static let ownerPoolFilter = "pool"
 
     static func validate(_ item: InventoryV1.ImportItem, caller: Principal) throws(RPCError) -> ValidatedItem {
-        let hint = item.regionHint.isEmpty ? nil : item.regionHint.uppercased()
-        if let hint, PhoneNumber.countryCode(forRegion: hint) == nil {
-            throw RPCError.invalidArgument(field: "region_hint", "'\(hint.prefix(8))' is not an ISO 3166 region code")
-        }
+        let hint = try regionHint(item.regionHint)
         let number: PhoneNumber
         do {
             number = try PhoneNumber(parsing: item.number, defaultRegion: hint)
@@ -52,6 +51,16 @@ enum ItemValidator {
         return ValidatedItem(number: number, region: region, provider: provider, providerIDs: ids,
                              capabilities: capabilities, monthlyCostMicros: cost, currency: currency,
                              label: item.label, credentials: credentials, ownerOrganizationID: owner)
+    }
+
+    /// A region hint for national forms ("US"); nil when empty.
+    static func regionHint(_ text: String) throws(RPCError) -> String? {
+        guard !text.isEmpty else { return nil }
+        let hint = text.uppercased()
+        guard PhoneNumber.countryCode(forRegion: hint) != nil else {
+            throw RPCError.invalidArgument(field: "region_hint", "'\(hint.prefix(8))' is not an ISO 3166 region code")
+        }
+        return hint
     }
 
     static func provider(_ value: String) throws(RPCError) -> String {
@@ -122,6 +131,9 @@ enum ItemValidator {
         }
         if requested.isEmpty { return nil }
         try FieldRules.identifier(requested, field: "owner_organization_id")
+        guard requested != ownerPoolFilter else {
+            throw RPCError.invalidArgument(field: "owner_organization_id", "'\(ownerPoolFilter)' is reserved: ListNumbers uses it for the platform pool")
+        }
         return requested
     }
 

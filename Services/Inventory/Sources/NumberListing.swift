@@ -17,7 +17,7 @@ struct NumberListing: Sendable {
         // An organisation sees only what it owns, whatever it asks for.
         var owner: String? = request.ownerOrganizationId.isEmpty ? nil : request.ownerOrganizationId
         var poolOnly = false
-        if owner == "pool" { owner = nil; poolOnly = true }
+        if owner == ItemValidator.ownerPoolFilter { owner = nil; poolOnly = true }
         if let forced = access.forcedOwner {
             if poolOnly || (owner != nil && owner != forced) { return InventoryV1.ListNumbersResponse() }
             owner = forced
@@ -43,7 +43,7 @@ struct NumberListing: Sendable {
             SELECT \(NumberRecord.columns) FROM numbers
              WHERE e164 > $1
                AND ($2::text IS NULL OR country = upper($2))
-               AND ($3::text IS NULL OR region ILIKE $3)
+               AND ($3::text IS NULL OR lower(region) = lower($3))
                AND ($4::text IS NULL OR provider = $4)
                AND ($5::text IS NULL OR number_type = $5)
                AND lifecycle = $6

@@ -1,4 +1,5 @@
 import Auth
+import Foundation
 import Protos
 import RPC
 import ServiceRuntime
@@ -7,11 +8,32 @@ import ServiceRuntime
 enum NumberPatcher {
     static let fields = ["region", "provider", "provider_ids", "capabilities", "monthly_cost", "label", "owner_organization_id"]
 
+    /// Field violations name the request's fields (`patch.label`), not the import item's.
     static func apply(_ patch: InventoryV1.NumberPatch, mask: [String], to record: inout NumberRecord, caller: Principal) throws(RPCError) {
-        for field in Set(mask) {
+        do {
+            try applyUnprefixed(patch, mask: mask, to: &record, caller: caller)
+        } catch {
+            var error = error
+            for index in error.fieldViolations.indices where !error.fieldViolations[index].field.hasPrefix("patch.")
+                && error.fieldViolations[index].field != "update_mask" {
+                let field = "patch." + error.fieldViolations[index].field
+                error.message = error.message.replacingOccurrences(of: error.fieldViolations[index].field + ":", with: field + ":")
+                error.fieldViolations[index].field = field
+            }
+            throw error
+        }
+    }
+
+    private static func applyUnprefixed(_ patch: InventoryV1.NumberPatch, mask: [String], to record: inout NumberRecord,
+                                        caller: Principal) throws(RPCError) {
+        if let unknown = mask.first(where: { !fields.contains($0) }) {
+            throw RPCError.invalidArgument(field: "update_mask", "'\(unknown.prefix(64))' is not one of \(fields.joined(separator: ", "))")
+        }
+        // A fixed order (provider before its ids), whatever order the caller named them in.
+        for field in fields where mask.contains(field) {
             switch field {
             case "region":
-                try FieldRules.text(patch.region, field: "patch.region", maximumLength: 100)
+                try FieldRules.text(patch.region, field: "region", maximumLength: 100)
                 record.region = patch.region
             case "provider":
                 let provider = try ItemValidator.provider(patch.provider)
@@ -26,14 +48,14 @@ enum NumberPatcher {
                 record.vapiPhoneNumberID = ids.vapiPhoneNumberId
             case "capabilities":
                 guard let requested = patch.capabilities else {
-                    throw RPCError.invalidArgument(field: "patch.capabilities", "is required when named in update_mask")
+                    throw RPCError.invalidArgument(field: "capabilities", "is required when named in update_mask")
                 }
                 let capabilities = try ItemValidator.capabilities(requested)
                 (record.voice, record.sms, record.mms, record.fax) = (capabilities.voice, capabilities.sms, capabilities.mms, capabilities.fax)
             case "monthly_cost":
                 (record.monthlyCostMicros, record.currency) = try ItemValidator.cost(patch.monthlyCostMicros, patch.currency)
             case "label":
-                try FieldRules.text(patch.label, field: "patch.label")
+                try FieldRules.text(patch.label, field: "label")
                 record.label = patch.label
             case "owner_organization_id":
                 guard caller.role == .platformAdmin else {
@@ -41,8 +63,13 @@ enum NumberPatcher {
                 }
                 record.ownerOrganizationID = try ItemValidator.owner(patch.ownerOrganizationId, caller: caller)
             default:
-                throw RPCError.invalidArgument(field: "update_mask", "'\(field.prefix(64))' is not one of \(fields.joined(separator: ", "))")
+                break
             }
         }
+        // The result must be what an import would accept: ids kept from the
+        // old provider are checked against the new one.
+        var ids = InventoryV1.ProviderIds()
+        (ids.providerNumberId, ids.trunkId, ids.vapiPhoneNumberId) = (record.providerNumberID, record.trunkID, record.vapiPhoneNumberID)
+        _ = try ItemValidator.providerIDs(ids, provider: record.provider)
     }
 }

@@ -30,13 +30,15 @@ struct NumberRecord: Sendable, Hashable {
     var createdBy: String
     var updatedAt: Date
     var updatedBy: String
+    /// Why the number was retired; nil while active.
+    var retiredReason: String?
 
     /// The columns in the order `init(row:)` reads them.
     static let columns = """
         id, e164, country, region, number_type, provider, provider_number_id, trunk_id,
         vapi_phone_number_id, voice, sms, mms, fax, monthly_cost_micros, currency, label,
         lifecycle, owner_organization_id, credentials_key_id, credentials_ciphertext, version,
-        created_at, created_by, updated_at, updated_by
+        created_at, created_by, updated_at, updated_by, retired_reason
         """
 
     init(row: PostgresRow) throws {
@@ -65,6 +67,7 @@ struct NumberRecord: Sendable, Hashable {
         createdBy = try row.decode(String.self, column: "created_by")
         updatedAt = try row.decode(Date.self, column: "updated_at")
         updatedBy = try row.decode(String.self, column: "updated_by")
+        retiredReason = try row.decode(String?.self, column: "retired_reason")
     }
 
     init(id: UUID, item: ValidatedItem, actor: String, now: Date) {

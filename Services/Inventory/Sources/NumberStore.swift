@@ -30,7 +30,7 @@ enum NumberStore {
                    vapi_phone_number_id = $6, voice = $7, sms = $8, mms = $9, fax = $10,
                    monthly_cost_micros = $11, currency = $12, label = $13, owner_organization_id = $14,
                    lifecycle = $15, credentials_key_id = $16, credentials_ciphertext = $17,
-                   version = version + 1, updated_at = now(), updated_by = $18
+                   version = version + 1, updated_at = now(), updated_by = $18, retired_reason = $19
              WHERE id = $1
             RETURNING \(NumberRecord.columns)
             """, [
@@ -38,6 +38,7 @@ enum NumberStore {
                 record.vapiPhoneNumberID, record.voice, record.sms, record.mms, record.fax,
                 record.monthlyCostMicros, record.currency, record.label, record.ownerOrganizationID,
                 record.lifecycle, record.credentialsKeyID, record.credentialsCiphertext, record.updatedBy,
+                record.retiredReason,
             ])
         guard let row = rows.first else { throw RPCError(.notFound, "number \(record.id.uuidString.lowercased()) not found") }
         return try NumberRecord(row: row)
@@ -55,8 +56,9 @@ enum RequestIDs {
 
     static func e164(_ text: String, regionHint: String) throws(RPCError) -> String {
         if PhoneNumber.isPlausibleE164(text) { return text }
+        let hint = try ItemValidator.regionHint(regionHint)
         do {
-            return try PhoneNumber(parsing: text, defaultRegion: regionHint.isEmpty ? nil : regionHint.uppercased()).e164
+            return try PhoneNumber(parsing: text, defaultRegion: hint).e164
         } catch {
             throw RPCError.invalidArgument(field: "number", error.description)
         }

@@ -156,6 +156,28 @@ pn_status pn_parse(const char *text, size_t text_len,
                    const char *default_region, uint32_t flags,
                    pn_number *out);
 
+/* Room for any English description pn_parse_geocode writes, with its NUL. */
+#define PN_DESCRIPTION_CAPACITY 256
+
+/*
+ * pn_parse, and for a valid number also its English geographic description
+ * in the same call, so the number is parsed, validated and classified only
+ * once (pn_parse followed by pn_geocode parses it twice and works out its
+ * type and region three times).
+ *
+ * `description` (capacity `description_capacity`, PN_DESCRIPTION_CAPACITY is
+ * ample) receives what pn_geocode(e164, ..., "en", ...) would give: a place
+ * ("Mountain View, CA"), else the country name, else "" (non-geographic
+ * numbers). It is always NUL-terminated, and "" unless PN_OK is returned.
+ * A NULL `description` skips geocoding and makes this exactly pn_parse.
+ * Returns pn_parse's statuses, or PN_BUFFER_TOO_SMALL (with `*out` filled)
+ * when the description does not fit.
+ */
+pn_status pn_parse_geocode(const char *text, size_t text_len,
+                           const char *default_region, uint32_t flags,
+                           pn_number *out, char *description,
+                           size_t description_capacity);
+
 /*
  * Formats a number given in E.164 (as produced by pn_parse) in `style`,
  * writing a NUL-terminated string into `buffer` of `capacity` bytes.

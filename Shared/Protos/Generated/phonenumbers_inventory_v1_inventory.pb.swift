@@ -996,6 +996,11 @@ extension InventoryV1 {
         public var rotated: UInt32 = 0
         /// Proto: `uint64 consistency_token = 3`
         public var consistencyToken: UInt64 = 0
+        /// Rows whose key is no longer in the key ring (or whose ciphertext does not
+        /// open): left as they are, so one bad row does not stop the rotation.
+        ///
+        /// Proto: `repeated string failed_number_ids = 4`
+        public var failedNumberIds: [String] = []
 
         /// The fully qualified proto name.
         public static let protoName = "phonenumbers.inventory.v1.RotateCredentialKeysResponse"
@@ -2408,6 +2413,7 @@ extension InventoryV1.RotateCredentialKeysResponse: CMessageBridge {
     static let _wireSchema: ProtoWireSchema = ProtoWireSchema { field in
         switch field {
         case 1: return .string("phonenumbers.inventory.v1.RotateCredentialKeysResponse.active_key_id")
+        case 4: return .string("phonenumbers.inventory.v1.RotateCredentialKeysResponse.failed_number_ids")
         default: return nil
         }
     }
@@ -2441,6 +2447,7 @@ extension InventoryV1.RotateCredentialKeysResponse: CMessageBridge {
         self.activeKeyId = ProtoC.string(c.active_key_id)
         self.rotated = c.rotated
         self.consistencyToken = c.consistency_token
+        self.failedNumberIds = ProtoC.array(c.failed_number_ids, c.n_failed_number_ids) { ProtoC.string($0) }
     }
 
     /// Fills a C struct (already `_cInit`ed) for protobuf-c to pack; `arena` owns
@@ -2449,6 +2456,8 @@ extension InventoryV1.RotateCredentialKeysResponse: CMessageBridge {
         if !self.activeKeyId.isEmpty { c.pointee.active_key_id = arena.cString(self.activeKeyId) }
         c.pointee.rotated = self.rotated
         c.pointee.consistency_token = self.consistencyToken
+        c.pointee.n_failed_number_ids = self.failedNumberIds.count
+        c.pointee.failed_number_ids = arena.array(self.failedNumberIds) { arena.cString($0) }
     }
 }
 

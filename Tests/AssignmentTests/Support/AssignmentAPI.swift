@@ -1,5 +1,6 @@
 import Auth
 import Foundation
+import NIOCore
 import Protos
 import RPC
 import Testing
@@ -259,6 +260,17 @@ final class InventoryAPI: Sendable {
         request.query = query
         request.pageSize = pageSize
         return try await client.unary(Self.prefix + "ListNumbers", request, as: InventoryV1.ListNumbersResponse.self)
+    }
+
+    /// Sets (or with "" clears) the organisation that owns a number.
+    func setOwner(_ id: String, _ owner: String) async throws(RPCError) -> InventoryV1.NumberResponse {
+        var patch = InventoryV1.NumberPatch()
+        patch.ownerOrganizationId = owner
+        var request = InventoryV1.UpdateNumberRequest()
+        request.id = id
+        request.patch = patch
+        request.updateMask = ["owner_organization_id"]
+        return try await client.unary(Self.prefix + "UpdateNumber", request, as: InventoryV1.NumberResponse.self)
     }
 
     func retire(_ id: String) async throws(RPCError) -> InventoryV1.NumberResponse {

@@ -1,5 +1,6 @@
 import Auth
 import Foundation
+import NIOCore
 import Protos
 import RPC
 import Testing
@@ -186,8 +187,8 @@ func expectRPCError<T>(
 ) async -> RPCError? {
     do {
         let value = try await body()
-        Issue.record("expected \(codes.map(\.description).sorted().joined(separator: " or "))\(field.map { " on \($0)" } ?? ""), "
-                     + "but the call succeeded: \(value) \(comment())", sourceLocation: sourceLocation)
+        let expected = codes.map(\.description).sorted().joined(separator: " or ") + (field.map { " on " + $0 } ?? "")
+        Issue.record("expected \(expected), but the call succeeded: \(value) \(comment())", sourceLocation: sourceLocation)
         return nil
     } catch let error as RPCError {
         #expect(codes.contains(error.code), "\(error) \(comment())", sourceLocation: sourceLocation)
@@ -218,5 +219,14 @@ func eventually(within bound: Duration = propagationBound,
         if try await condition() { return true }
         guard ContinuousClock.now < deadline else { return false }
         try await Task.sleep(for: .milliseconds(100))
+    }
+}
+
+/// Runs `body`: its value, or the RPC error it failed with (other errors are rethrown).
+func outcome<T>(_ body: () async throws -> T) async throws -> Result<T, RPCError> {
+    do {
+        return .success(try await body())
+    } catch let error as RPCError {
+        return .failure(error)
     }
 }

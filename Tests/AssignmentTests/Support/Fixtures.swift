@@ -91,8 +91,9 @@ struct Fixtures: Sendable {
             found = try await admin.searchAll(block.filter).filter { expected.contains($0.e164) }
             return found.count == expected.count
         }
-        try #require(visible, "assignment did not offer \(expected.count) imported numbers of \(block) within \(propagationBound) "
-                     + "(saw \(found.count))\n\(stack.logs)")
+        let problem = "assignment did not offer \(expected.count) imported numbers of \(block) within \(propagationBound) "
+            + "(saw \(found.count))\n\(stack.logs)"
+        try #require(visible, "\(problem)")
         let ids = Dictionary(uniqueKeysWithValues: imported.map { ($0.e164, $0.numberId) })
         for number in found {
             #expect(number.numberId == ids[number.e164], "assignment's number id of \(number.e164) is inventory's")
@@ -110,8 +111,9 @@ struct Fixtures: Sendable {
             listed = try await admin.listAllNumbers(organization)
             return expected.isSubset(of: Set(listed.compactMap { $0.number?.numberId }))
         }
-        try #require(visible, "assignment did not list \(count) numbers owned by \(organization) within \(propagationBound) "
-                     + "(listed \(listed.count))\n\(stack.logs)")
+        let problem = "assignment did not list \(count) numbers owned by \(organization) within \(propagationBound) "
+            + "(listed \(listed.count))\n\(stack.logs)"
+        try #require(visible, "\(problem)")
         return (block, imported)
     }
 

@@ -58,9 +58,12 @@ enum Numbers {
                 let fresh = handedOut.withLock { $0.insert(text).inserted }
                 if fresh && !candidates.contains(text) { candidates.append(text) }
             }
+            // The table exists once any inventory process has migrated the schema.
             let taken = try await AdminDB.query(
+                "SELECT to_regclass('inventory.numbers') IS NOT NULL AS present"
+            ).first!.decode(Bool.self, column: "present") ? try await AdminDB.query(
                 "SELECT e164 FROM inventory.numbers WHERE e164 = ANY($1::text[])", [candidates]
-            ).map { try $0.decode(String.self, column: "e164") }
+            ).map { try $0.decode(String.self, column: "e164") } : []
             result += candidates.filter { !taken.contains($0) }
         }
         return result

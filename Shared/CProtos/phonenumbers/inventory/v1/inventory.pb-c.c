@@ -2840,7 +2840,7 @@ const ProtobufCMessageDescriptor phonenumbers__inventory__v1__rotate_credential_
   (ProtobufCMessageInit) phonenumbers__inventory__v1__rotate_credential_keys_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor phonenumbers__inventory__v1__rotate_credential_keys_response__field_descriptors[3] =
+static const ProtobufCFieldDescriptor phonenumbers__inventory__v1__rotate_credential_keys_response__field_descriptors[4] =
 {
   {
     "active_key_id",
@@ -2878,16 +2878,29 @@ static const ProtobufCFieldDescriptor phonenumbers__inventory__v1__rotate_creden
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "failed_number_ids",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Phonenumbers__Inventory__V1__RotateCredentialKeysResponse, n_failed_number_ids),
+    offsetof(Phonenumbers__Inventory__V1__RotateCredentialKeysResponse, failed_number_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned phonenumbers__inventory__v1__rotate_credential_keys_response__field_indices_by_name[] = {
   0,   /* field[0] = active_key_id */
   2,   /* field[2] = consistency_token */
+  3,   /* field[3] = failed_number_ids */
   1,   /* field[1] = rotated */
 };
 static const ProtobufCIntRange phonenumbers__inventory__v1__rotate_credential_keys_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor phonenumbers__inventory__v1__rotate_credential_keys_response__descriptor =
 {
@@ -2897,7 +2910,7 @@ const ProtobufCMessageDescriptor phonenumbers__inventory__v1__rotate_credential_
   "Phonenumbers__Inventory__V1__RotateCredentialKeysResponse",
   "phonenumbers.inventory.v1",
   sizeof(Phonenumbers__Inventory__V1__RotateCredentialKeysResponse),
-  3,
+  4,
   phonenumbers__inventory__v1__rotate_credential_keys_response__field_descriptors,
   phonenumbers__inventory__v1__rotate_credential_keys_response__field_indices_by_name,
   1,  phonenumbers__inventory__v1__rotate_credential_keys_response__number_ranges,

@@ -524,10 +524,16 @@ struct  Phonenumbers__Inventory__V1__RotateCredentialKeysResponse
   char *active_key_id;
   uint32_t rotated;
   uint64_t consistency_token;
+  /*
+   * Rows whose key is no longer in the key ring (or whose ciphertext does not
+   * open): left as they are, so one bad row does not stop the rotation.
+   */
+  size_t n_failed_number_ids;
+  char **failed_number_ids;
 };
 #define PHONENUMBERS__INVENTORY__V1__ROTATE_CREDENTIAL_KEYS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&phonenumbers__inventory__v1__rotate_credential_keys_response__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0, 0,NULL }
 
 
 /*
