@@ -67,6 +67,9 @@ struct QueryHandlers: Sendable {
         let afterText = try PageToken.decode(request.pageToken)
         let after = afterText.isEmpty ? Int64.max : (Int64(afterText) ?? Int64.max)
         let rows: QueryResult
+        guard request.numberId.isEmpty || request.organizationId.isEmpty else {
+            throw RPCError.invalidArgument(field: "number_id", "set either number_id or organization_id, not both")
+        }
         if !request.numberId.isEmpty {
             let id = try PoolHandlers.uuid(request.numberId, field: "number_id")
             // Organisation callers see the part of a number's history that happened while they held it.

@@ -1,6 +1,7 @@
 import Auth
 import Foundation
 import NIOCore
+import Store
 import Protos
 import RPC
 import Testing
@@ -82,6 +83,24 @@ final class AssignmentStack: Sendable {
         let client = RPCClient(target: RPCTarget(host: "127.0.0.1", port: inventory.port))
         client.setBearerToken(signer.token(for: Caller.admin().principal))
         return InventoryAPI(client: client)
+    }
+
+    /// How far assignment has followed inventory's events (read as the
+    /// superuser), for failure messages.
+    func feedProgress() async -> String {
+        do {
+            return try await TestPostgres.withAdmin(maxConnections: 1) { database in
+                let rows = try await database.query("""
+                    SELECT (SELECT position FROM assignment.consumer_positions WHERE stream = 'inventory') AS applied,
+                           (SELECT max(position) FROM inventory.outbox) AS head
+                    """)
+                let applied = try rows.first?.decode(Int64?.self, column: "applied")
+                let head = try rows.first?.decode(Int64?.self, column: "head")
+                return "assignment applied inventory events up to \(applied.map(String.init) ?? "none") of \(head.map(String.init) ?? "none")"
+            }
+        } catch {
+            return "feed progress unknown: \(error)"
+        }
     }
 
     /// Both processes' logs, for failure messages.
@@ -211,14 +230,14 @@ func expectRPCError<T>(
     await expectRPCError([code], field: field, comment(), sourceLocation: sourceLocation, body)
 }
 
-/// Polls `condition` every 100 ms until it holds or `bound` passes; whether it held.
+/// Polls `condition` every 200 ms until it holds or `bound` passes; whether it held.
 func eventually(within bound: Duration = propagationBound,
                 _ condition: () async throws -> Bool) async throws -> Bool {
     let deadline = ContinuousClock.now + bound
     while true {
         if try await condition() { return true }
         guard ContinuousClock.now < deadline else { return false }
-        try await Task.sleep(for: .milliseconds(100))
+        try await Task.sleep(for: .milliseconds(200))
     }
 }
 

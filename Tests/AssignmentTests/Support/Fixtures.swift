@@ -92,7 +92,7 @@ struct Fixtures: Sendable {
             return found.count == expected.count
         }
         let problem = "assignment did not offer \(expected.count) imported numbers of \(block) within \(propagationBound) "
-            + "(saw \(found.count))\n\(stack.logs)"
+            + "(saw \(found.count)); \(await stack.feedProgress())\n\(stack.logs)"
         try #require(visible, "\(problem)")
         let ids = Dictionary(uniqueKeysWithValues: imported.map { ($0.e164, $0.numberId) })
         for number in found {
@@ -112,7 +112,7 @@ struct Fixtures: Sendable {
             return expected.isSubset(of: Set(listed.compactMap { $0.number?.numberId }))
         }
         let problem = "assignment did not list \(count) numbers owned by \(organization) within \(propagationBound) "
-            + "(listed \(listed.count))\n\(stack.logs)"
+            + "(listed \(listed.count)); \(await stack.feedProgress())\n\(stack.logs)"
         try #require(visible, "\(problem)")
         return (block, imported)
     }
