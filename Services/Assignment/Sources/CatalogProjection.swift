@@ -51,6 +51,10 @@ struct CatalogProjection: Sendable {
         let owned = try current?.decode(Bool.self, column: "owned") ?? false
         if let owner {
             guard currentOrg != owner || !owned else { return }
+            if let currentOrg, currentOrg != owner {
+                try await changes.history("released", actor: "inventory", numberID: id, organizationID: currentOrg,
+                                          detail: "now owned by another organization", in: transaction)
+            }
             try await transaction.execute("DELETE FROM assignments WHERE number_id = $1", [id])
             try await transaction.execute(
                 "INSERT INTO assignments (number_id, organization_id, state, owned) VALUES ($1, $2, 'assigned', true)", [id, owner])

@@ -190,17 +190,25 @@ struct PoolHandlers: Sendable {
             throw RPCError.invalidArgument(field: "selection", "set numbers or matching")
         }
 
-        // A live reservation or assignment blocks the insert; an expired
-        // reservation is taken over.
+        // Expired reservations of these numbers end here (the sweeper may not
+        // have run yet), so the history says so before the numbers move on.
+        let expired = try await transaction.query("""
+            DELETE FROM assignments a USING holds h
+             WHERE a.hold_id = h.id AND h.expires_at <= now() AND a.number_id = ANY($1::uuid[])
+            RETURNING a.number_id, a.organization_id
+            """, [candidates])
+        for row in expired {
+            try await changes.history("hold_expired", actor: "assignment", numberID: try row.decode(UUID.self, column: "number_id"),
+                                      organizationID: try row.decode(String.self, column: "organization_id"), in: transaction)
+        }
+        // A live reservation or an assignment blocks the insert: the primary
+        // key decides, whatever the races.
         let taken = try await transaction.query("""
             INSERT INTO assignments (number_id, organization_id, state, hold_id)
             SELECT c.number_id, $2, 'reserved', $3 FROM catalog c
              WHERE c.number_id = ANY($1::uuid[]) AND c.active AND c.owner_organization_id IS NULL
                AND NOT EXISTS (SELECT 1 FROM cooldowns d WHERE d.number_id = c.number_id AND d.available_at > now())
-            ON CONFLICT (number_id) DO UPDATE SET organization_id = EXCLUDED.organization_id, state = 'reserved',
-                   hold_id = EXCLUDED.hold_id, agent_id = NULL, assigned_at = now()
-             WHERE assignments.state = 'reserved'
-               AND (SELECT expires_at FROM holds WHERE id = assignments.hold_id) <= now()
+            ON CONFLICT (number_id) DO NOTHING
             RETURNING number_id
             """, [candidates, organization, holdID])
         guard taken.count == wanted, wanted > 0 else {
