@@ -154,7 +154,8 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Two values are the same number when their E.164 forms are equal; the
-    /// other properties follow from it, so comparing them adds nothing.
+    /// other properties follow from it, so comparing them adds nothing
+    /// (``geocodedRegion`` only says whether it was asked for).
     public static func == (lhs: PhoneNumber, rhs: PhoneNumber) -> Bool {
         lhs.e164 == rhs.e164
     }

@@ -29,7 +29,9 @@ enum ItemValidator {
         let hint = try regionHint(item.regionHint)
         let number: PhoneNumber
         do {
-            number = try PhoneNumber(parsing: item.number, defaultRegion: hint)
+            // One libphonenumber pass gives validity, type, region and (when
+            // the item names no region) the geocoded description.
+            number = try PhoneNumber(parsing: item.number, defaultRegion: hint, geocode: item.region.isEmpty)
         } catch {
             throw RPCError.invalidArgument(field: "number", error.description)
         }
@@ -38,7 +40,7 @@ enum ItemValidator {
                 "'\(item.country.prefix(8))' does not agree with the number, which is in \(number.regionCode)")
         }
         try FieldRules.text(item.region, field: "region", maximumLength: 100)
-        let region = item.region.isEmpty ? (number.geocodedDescription() ?? "") : item.region
+        let region = item.region.isEmpty ? (number.geocodedRegion ?? "") : item.region
 
         let provider = try Self.provider(item.provider)
         let ids = try Self.providerIDs(item.providerIds ?? InventoryV1.ProviderIds(), provider: provider)
