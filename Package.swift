@@ -25,6 +25,7 @@ let package = Package(
         .executable(name: "protogen", targets: ["ProtoGen"]),
         .executable(name: "rpc-bench", targets: ["RPCBench"]),
         .executable(name: "import-bench", targets: ["ImportBench"]),
+        .executable(name: "alloc-bench", targets: ["AllocBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
@@ -238,6 +239,18 @@ let package = Package(
             path: "Benchmarks/ImportBench",
             swiftSettings: swiftSettings
         ),
+        /// Allocate under contention against a running assignment (scripts/bench-allocate.sh).
+        .executableTarget(
+            name: "AllocBench",
+            dependencies: [
+                "RPC", "Protos", "Auth",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Benchmarks/AllocBench",
+            swiftSettings: swiftSettings
+        ),
         /// Fuzz harness of message decoding (scripts/fuzz.sh): libFuzzer when built
         /// with -DLIBFUZZER and --sanitize fuzzer, else a bounded random-mutation loop.
         .executableTarget(
@@ -263,7 +276,8 @@ let package = Package(
 
         .target(
             name: "TestSupport",
-            dependencies: ["Store", "Auth", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Store", "Auth", "RPC", "Protos", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "NIOCore", package: "swift-nio")],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),

@@ -17,7 +17,9 @@ private let secret = "services-tests-secret-0123456789"
         let client = RPCClient(target: RPCTarget(host: "127.0.0.1", port: process.port))
         defer { client.close() }
 
-        let health = try await waitForHealth(client, process: process)
+        try await process.waitUntilHealthy(timeout: .seconds(30))
+        let health = try await client.unary(StandardMethod.healthCheck, RpcV1.HealthCheckRequest(),
+                                            as: RpcV1.HealthCheckResponse.self)
         #expect(health.service == service)
         #expect(health.status == .serving)
         #expect(health.databaseReachable)
@@ -34,20 +36,5 @@ private let secret = "services-tests-secret-0123456789"
         let process = try ServiceProcess("inventory", jwtSecret: "short")
         #expect(await process.waitForExit(timeout: .seconds(30)) == 1)
         #expect(process.log.contains("PHONE_JWT_SECRET"))
-    }
-
-    private func waitForHealth(_ client: RPCClient, process: ServiceProcess) async throws -> RpcV1.HealthCheckResponse {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while true {
-            do {
-                return try await client.unary(StandardMethod.healthCheck, RpcV1.HealthCheckRequest(),
-                                              as: RpcV1.HealthCheckResponse.self, timeout: .seconds(1))
-            } catch {
-                guard ContinuousClock.now < deadline, process.process.isRunning else {
-                    throw ServiceProcessError("\(process.name) did not become healthy: \(error)\n\(process.log)")
-                }
-                try await Task.sleep(for: .milliseconds(100))
-            }
-        }
     }
 }

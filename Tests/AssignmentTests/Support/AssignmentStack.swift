@@ -45,7 +45,7 @@ final class AssignmentStack: Sendable {
         let inventory = try ServiceProcess("inventory", jwtSecret: assignmentTestSecret,
                                            environment: ["PG_POOL_SIZE": "4"])
         do {
-            try await waitUntilHealthy(inventory)
+            try await inventory.waitUntilHealthy()
             let assignment = try ServiceProcess("assignment", jwtSecret: assignmentTestSecret, environment: [
                 "PG_POOL_SIZE": "8",
                 "PHONE_INVENTORY_ADDR": "127.0.0.1:\(inventory.port)",
@@ -53,7 +53,7 @@ final class AssignmentStack: Sendable {
             ])
             let stack = AssignmentStack(inventory: inventory, assignment: assignment)
             do {
-                try await waitUntilHealthy(assignment)
+                try await assignment.waitUntilHealthy()
             } catch {
                 await stack.stop()
                 throw error
@@ -108,23 +108,6 @@ final class AssignmentStack: Sendable {
         "--- assignment log:\n\(assignment.log.suffix(6000))\n--- inventory log:\n\(inventory.log.suffix(3000))"
     }
 
-    private static func waitUntilHealthy(_ process: ServiceProcess) async throws {
-        let client = RPCClient(target: RPCTarget(host: "127.0.0.1", port: process.port))
-        defer { client.close() }
-        let deadline = ContinuousClock.now + .seconds(60)
-        while true {
-            do {
-                let health = try await client.unary(StandardMethod.healthCheck, RpcV1.HealthCheckRequest(),
-                                                    as: RpcV1.HealthCheckResponse.self, timeout: .seconds(1))
-                if health.status == .serving { return }
-            } catch {
-                guard ContinuousClock.now < deadline, process.process.isRunning else {
-                    throw ServiceProcessError("\(process.name) did not become healthy: \(error)\n\(process.log)")
-                }
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-    }
 }
 
 /// Runs a suite (and every suite nested in it) against one stack, started

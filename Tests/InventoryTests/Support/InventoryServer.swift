@@ -42,7 +42,7 @@ final class InventoryServer: Sendable {
         env.merge(environment) { _, new in new }
         let server = InventoryServer(process: try ServiceProcess("inventory", jwtSecret: inventoryTestSecret, environment: env))
         do {
-            try await server.waitUntilHealthy()
+            try await server.process.waitUntilHealthy(timeout: .seconds(30))
         } catch {
             await server.stop()
             throw error
@@ -71,23 +71,6 @@ final class InventoryServer: Sendable {
         return InventoryAPI(client: client)
     }
 
-    private func waitUntilHealthy() async throws {
-        let client = RPCClient(target: target)
-        defer { client.close() }
-        let deadline = ContinuousClock.now + .seconds(30)
-        while true {
-            do {
-                let health = try await client.unary(StandardMethod.healthCheck, RpcV1.HealthCheckRequest(),
-                                                    as: RpcV1.HealthCheckResponse.self, timeout: .seconds(1))
-                if health.status == .serving { return }
-            } catch {
-                guard ContinuousClock.now < deadline, process.process.isRunning else {
-                    throw ServiceProcessError("inventory did not become healthy: \(error)\n\(process.log)")
-                }
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-    }
 }
 
 /// Runs a whole suite against one inventory process, started before its first
