@@ -12,6 +12,8 @@ struct PoolHandlers: Sendable {
     static let defaultHoldSeconds: UInt32 = 300
     static let maximumHoldSeconds: UInt32 = 3_600
     static let maximumBatch = 1_000
+    /// Looks for free matching numbers at most this many times per call.
+    static let selectionRounds = 8
 
     var database: Database
     var changes: Changes
@@ -163,33 +165,59 @@ struct PoolHandlers: Sendable {
             [holdID, organization, Int(seconds), actor])
         let expiresAt = try expiry[0].decode(Date.self, column: "expires_at")
 
-        let candidates: [UUID]
-        let wanted: Int
+        let ids: [UUID]
         switch request.selection {
         case .numbers(let list):
             guard !list.ids.isEmpty, list.ids.count <= Self.maximumBatch else {
                 throw RPCError.invalidArgument(field: "numbers.ids", "must name 1 to \(Self.maximumBatch) numbers")
             }
-            candidates = try Array(Set(list.ids.enumerated().map { index, text throws(RPCError) in
+            let wanted = try Array(Set(list.ids.enumerated().map { index, text throws(RPCError) in
                 try Self.uuid(text, field: "numbers.ids[\(index)]")
             }))
-            wanted = candidates.count
+            ids = try await claim(wanted, organization: organization, holdID: holdID, in: transaction)
+            guard ids.count == wanted.count else {
+                throw RPCError(.failedPrecondition, "\(wanted.count - ids.count) of the \(wanted.count) numbers are not available (held, assigned, retired, owned or cooling down); nothing was reserved")
+            }
         case .matching(let selection):
             guard (1...UInt32(Self.maximumBatch)).contains(selection.count) else {
                 throw RPCError.invalidArgument(field: "matching.count", "must be 1 to \(Self.maximumBatch)")
             }
-            wanted = Int(selection.count)
-            let (conditions, parameters) = try PoolNumbers.conditions(selection.filter ?? AssignmentV1.NumberFilter(), first: 2)
-            // SKIP LOCKED: concurrent reservers take different numbers instead of queueing.
-            let rows = try await transaction.query("""
-                SELECT c.number_id FROM catalog c WHERE \(PoolNumbers.isAvailable) AND \(conditions)
-                 ORDER BY c.e164 LIMIT $1 FOR UPDATE OF c SKIP LOCKED
-                """, [wanted] + parameters)
-            candidates = try rows.map { try $0.decode(UUID.self, column: "number_id") }
+            let wanted = Int(selection.count)
+            let (conditions, parameters) = try PoolNumbers.conditions(selection.filter ?? AssignmentV1.NumberFilter(), first: 3)
+            var taken: [UUID] = []
+            var tried: [UUID] = []
+            // A candidate can be taken by a call that committed after this
+            // statement's snapshot; each round looks again with a new one.
+            for _ in 0..<Self.selectionRounds where taken.count < wanted {
+                // SKIP LOCKED: concurrent reservers take different numbers instead of queueing.
+                let rows = try await transaction.query("""
+                    SELECT c.number_id FROM catalog c
+                     WHERE \(PoolNumbers.isAvailable) AND \(conditions) AND c.number_id <> ALL($2::uuid[])
+                     ORDER BY c.e164 LIMIT $1 FOR UPDATE OF c SKIP LOCKED
+                    """, [wanted - taken.count, tried] + parameters)
+                let candidates = try rows.map { try $0.decode(UUID.self, column: "number_id") }
+                if candidates.isEmpty { break }
+                tried += candidates
+                taken += try await claim(candidates, organization: organization, holdID: holdID, in: transaction)
+            }
+            guard taken.count == wanted else {
+                throw RPCError(.failedPrecondition, "only \(taken.count) available numbers match; \(wanted) were asked for; nothing was reserved")
+            }
+            ids = taken
         case nil:
             throw RPCError.invalidArgument(field: "selection", "set numbers or matching")
         }
+        for id in ids {
+            try await changes.history("reserved", actor: actor, numberID: id, organizationID: organization,
+                                      detail: "hold \(holdID.uuidString.lowercased())", in: transaction)
+        }
+        let rows = try await transaction.query(
+            "SELECT \(PoolNumbers.columns) FROM catalog c WHERE c.number_id = ANY($1::uuid[]) ORDER BY c.e164", [ids])
+        return TakenHold(id: holdID, organization: organization, expiresAt: expiresAt, numbers: try rows.map(PoolNumbers.message))
+    }
 
+    /// Reserves those of `candidates` that are free, under `holdID`; returns them.
+    private func claim(_ candidates: [UUID], organization: String, holdID: UUID, in transaction: Transaction) async throws -> [UUID] {
         // Expired reservations of these numbers end here (the sweeper may not
         // have run yet), so the history says so before the numbers move on.
         let expired = try await transaction.query("""
@@ -211,20 +239,7 @@ struct PoolHandlers: Sendable {
             ON CONFLICT (number_id) DO NOTHING
             RETURNING number_id
             """, [candidates, organization, holdID])
-        guard taken.count == wanted, wanted > 0 else {
-            let missing = wanted - taken.count
-            throw RPCError(.failedPrecondition, missing == wanted && candidates.count < wanted
-                ? "only \(candidates.count) available numbers match; \(wanted) were asked for"
-                : "\(missing) of the \(wanted) numbers are not available (held, assigned, retired, owned or cooling down); nothing was reserved")
-        }
-        let ids = try taken.map { try $0.decode(UUID.self, column: "number_id") }
-        for id in ids {
-            try await changes.history("reserved", actor: actor, numberID: id, organizationID: organization,
-                                      detail: "hold \(holdID.uuidString.lowercased())", in: transaction)
-        }
-        let rows = try await transaction.query(
-            "SELECT \(PoolNumbers.columns) FROM catalog c WHERE c.number_id = ANY($1::uuid[]) ORDER BY c.e164", [ids])
-        return TakenHold(id: holdID, organization: organization, expiresAt: expiresAt, numbers: try rows.map(PoolNumbers.message))
+        return try taken.map { try $0.decode(UUID.self, column: "number_id") }
     }
 
     /// Locks a hold the caller may change; NOT_FOUND otherwise.
