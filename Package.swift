@@ -214,6 +214,17 @@ let package = Package(
             path: "Tools/PhoneCtl",
             swiftSettings: swiftSettings
         ),
+        /// Subcommands the benchmark scripts share (health wait, free port).
+        .target(
+            name: "BenchSupport",
+            dependencies: [
+                "RPC", "Protos",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Benchmarks/BenchSupport",
+            swiftSettings: swiftSettings
+        ),
         /// Load generator for the RPC layer (scripts/bench-rpc.sh).
         .executableTarget(
             name: "RPCBench",
@@ -232,7 +243,7 @@ let package = Package(
         .executableTarget(
             name: "ImportBench",
             dependencies: [
-                "RPC", "Protos", "Auth",
+                "RPC", "Protos", "Auth", "BenchSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -243,7 +254,7 @@ let package = Package(
         .executableTarget(
             name: "AllocBench",
             dependencies: [
-                "RPC", "Protos", "Auth",
+                "RPC", "Protos", "Auth", "BenchSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOCore", package: "swift-nio"),

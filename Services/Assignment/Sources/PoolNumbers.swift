@@ -21,6 +21,8 @@ enum PoolNumbers {
         """
 
     /// The filter as SQL conditions on `c`, with parameters numbered from `first`.
+    /// A prefix is a range of E.164 strings (':' sorts right after '9'), so the
+    /// e164 index serves it even though the pattern is a parameter.
     static func conditions(_ filter: AssignmentV1.NumberFilter, first: Int) throws(RPCError) -> (sql: String, parameters: [(any PostgresEncodable)?]) {
         try FieldRules.text(filter.region, field: "filter.region", maximumLength: 100)
         for (field, digits) in [("filter.prefix", filter.prefix), ("filter.contains", filter.contains)] {
@@ -40,7 +42,7 @@ enum PoolNumbers {
             AND ($\(p + 1)::text IS NULL OR c.region ILIKE $\(p + 1))
             AND ($\(p + 2)::text IS NULL OR CASE $\(p + 2) WHEN 'voice' THEN c.voice WHEN 'sms' THEN c.sms WHEN 'mms' THEN c.mms ELSE c.fax END)
             AND ($\(p + 3)::text IS NULL OR c.number_type = $\(p + 3))
-            AND ($\(p + 4)::text IS NULL OR c.e164 LIKE '+' || $\(p + 4) || '%')
+            AND ($\(p + 4)::text IS NULL OR (c.e164 >= '+' || $\(p + 4) AND c.e164 < '+' || $\(p + 4) || ':'))
             AND ($\(p + 5)::text IS NULL OR c.e164 LIKE '%' || $\(p + 5) || '%')
             AND ($\(p + 6)::int8 IS NULL OR c.monthly_cost_micros <= $\(p + 6))
             """
