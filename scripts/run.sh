@@ -32,7 +32,9 @@ export PHONE_INVENTORY_ADDR=127.0.0.1:7101 PHONE_ASSIGNMENT_ADDR=127.0.0.1:7102 
 
 pids=()
 stop_all() {
-    trap - INT TERM EXIT
+    # A second Ctrl-C must not cut the clean-up short.
+    trap '' INT TERM
+    trap - EXIT
     echo
     echo "run: stopping services"
     for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
