@@ -339,6 +339,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "LookupTests",
+            dependencies: ["LookupService", "Protos"],
+            path: "Tests/LookupTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ServicesTests",
             dependencies: ["RPC", "Protos", "Auth", "TestSupport"],
             path: "Tests/ServicesTests",
