@@ -163,7 +163,17 @@ public struct Outbox: Sendable {
 
     /// The position of the last committed event (0 when there is none).
     public func headPosition() async throws -> Int64 {
-        let result = try await database.query("SELECT position FROM \(headTable)")
+        try Self.head(try await database.query("SELECT position FROM \(headTable)"), schema: schema)
+    }
+
+    /// The last committed position as `transaction` sees it: the token for
+    /// answers to calls that changed nothing, since a reader waiting for it
+    /// sees everything committed so far.
+    public func headPosition(in transaction: Transaction) async throws -> Int64 {
+        try Self.head(try await transaction.query("SELECT position FROM \(headTable)"), schema: schema)
+    }
+
+    private static func head(_ result: QueryResult, schema: String) throws -> Int64 {
         guard let row = result.first else {
             throw DatabaseError(code: .queryFailed, message: "outbox head row is missing in schema \(schema)")
         }

@@ -33,8 +33,6 @@ final class PendingCalls: Sendable {
 
     private let state = NIOLockedValueBox(State())
 
-    var count: Int { state.withLockedValue { $0.calls.count } }
-
     /// Registers a call; false when the connection has already closed.
     func add(_ callID: UInt64, _ call: PendingCall) -> Bool {
         state.withLockedValue { state in

@@ -28,7 +28,6 @@ public final class RPCClient: Sendable {
     }
 
     private let configuration: Configuration
-    private let group: any EventLoopGroup
     private let endpoints: EndpointSet
     private let nextCallID = ManagedAtomic<UInt64>(1)
     /// Metadata sent with every call (e.g. the bearer token), merged under per-call metadata.
@@ -47,7 +46,6 @@ public final class RPCClient: Sendable {
                 eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         precondition(!targets.isEmpty, "an RPC client needs at least one target")
         self.configuration = configuration
-        self.group = eventLoopGroup
         self.endpoints = EndpointSet(targets: targets, configuration: configuration, group: eventLoopGroup)
         self.defaultMetadata = NIOLockedValueBox(metadata)
     }

@@ -110,15 +110,6 @@ public enum TestPostgres {
         }
     }
 
-    /// Restarts the shared server (`pg_ctl restart -m fast`, as the postgres user
-    /// when running as root). Every other test's connections die with it, so the
-    /// suites in this repository use `PrivatePostgres` for outages instead.
-    public static func restartSharedServer() async throws {
-        try await Shell.run([repositoryRoot + "/scripts/postgres.sh", "restart"], environment: [
-            "PG_DATA_DIR": dataDirectory, "PG_PORT": String(port), "PG_DATABASE": database,
-        ])
-    }
-
     /// Waits up to `timeout` for `SELECT 1` to succeed (a concurrent restart may
     /// be in progress), then fails with what to do.
     static func waitUntilReachable(_ database: Database, describedAs address: String, timeout: Duration = .seconds(10)) async throws {

@@ -44,10 +44,4 @@ struct Changes: Sendable {
     func publish(_ type: String, aggregateID: String, payload: some ProtoMessage, in transaction: Transaction) async throws -> Int64 {
         try await outbox.append(in: transaction, type: type, aggregateID: aggregateID, payload: payload.serializedBytes())
     }
-
-    /// The newest position, for answers to calls that published nothing.
-    func head(in transaction: Transaction) async throws -> Int64 {
-        let rows = try await transaction.query("SELECT position FROM outbox_head")
-        return try rows.first?.decode(Int64.self, column: "position") ?? 0
-    }
 }

@@ -1,5 +1,6 @@
 import Auth
 import Foundation
+import Outbox
 import Protos
 import RPC
 import ServiceRuntime
@@ -83,7 +84,7 @@ struct PoolHandlers: Sendable {
             }
             var response = AssignmentV1.MutationResponse()
             var position = try await changes.publishNumbers(ids, in: transaction)
-            if position == nil { position = try await changes.head(in: transaction) }
+            if position == nil { position = try await changes.outbox.headPosition(in: transaction) }
             response.consistencyToken = UInt64(position ?? 0)
             return response
         }

@@ -98,7 +98,7 @@ struct Importer: Sendable {
         if !events.isEmpty {
             response.consistencyToken = UInt64(try await outbox.append(in: transaction, events).upperBound)
         } else {
-            response.consistencyToken = UInt64(try await InventoryEvents.head(in: transaction))
+            response.consistencyToken = UInt64(try await outbox.headPosition(in: transaction))
         }
         response.results = results
         response.created = UInt32(results.count { $0.outcome == .created })

@@ -33,11 +33,4 @@ public enum InventoryEvents {
         payload.version = record.version
         return NewOutboxEvent(type: credentialsChangedType, aggregateID: payload.numberId, payload: payload.serializedBytes())
     }
-
-    /// The newest position, for answers to calls that changed nothing: a
-    /// reader waiting for it sees everything committed so far.
-    static func head(in transaction: Transaction) async throws -> Int64 {
-        let rows = try await transaction.query("SELECT position FROM outbox_head")
-        return try rows.first?.decode(Int64.self, column: "position") ?? 0
-    }
 }

@@ -18,12 +18,14 @@ struct Block: Sendable, CustomStringConvertible {
     func number(_ suffix: Int) -> String { "+" + digits + String(format: "%03d", suffix) }
 
     private static let handedOut = Mutex<Set<String>>([])
+    private static let areaCodes = ["206", "212", "213", "303", "305", "312", "404", "415", "503", "512", "617", "650", "702", "713"]
 
     /// A block with no active number in the catalogue.
     static func fresh(in inventory: InventoryAPI) async throws -> Block {
         for _ in 0..<200 {
-            // +1 415 / 650, exchange 2xx, then one digit of the line number.
-            let digits = "1" + ["415", "650"].randomElement()! + "2" + Random.digits(3)
+            // A US area code, exchange 2xx, then one digit of the line number.
+            // Many area codes, so a long-lived development database does not run out.
+            let digits = "1" + Self.areaCodes.randomElement()! + "2" + Random.digits(3)
             guard handedOut.withLock({ $0.insert(digits).inserted }) else { continue }
             if try await inventory.list(query: "+" + digits).numbers.isEmpty { return Block(digits: digits) }
         }
