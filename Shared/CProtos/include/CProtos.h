@@ -6,6 +6,7 @@
 #include "phonenumbers/assignment/v1/assignment.pb-c.h"
 #include "phonenumbers/events/v1/events.pb-c.h"
 #include "phonenumbers/inventory/v1/inventory.pb-c.h"
+#include "phonenumbers/lookup/v1/lookup.pb-c.h"
 #include "phonenumbers/rpc/v1/envelope.pb-c.h"
 #include "phonenumbers/rpc/v1/health.pb-c.h"
 #include "phonenumbers/testing/v1/kitchen_sink.pb-c.h"

@@ -10,6 +10,9 @@ public enum EventsV1 {}
 /// The messages and enums of proto package `phonenumbers.inventory.v1`.
 public enum InventoryV1 {}
 
+/// The messages and enums of proto package `phonenumbers.lookup.v1`.
+public enum LookupV1 {}
+
 /// The messages and enums of proto package `phonenumbers.rpc.v1`.
 public enum RpcV1 {}
 
