@@ -43,7 +43,7 @@ public final class RPCServer: Service, Sendable {
     public init(
         configuration: Configuration, router: RPCRouter, serviceName: String, version: String = "dev",
         verifier: TokenVerifier, logger: Logger,
-        healthCheck: (@Sendable () async -> Bool)? = nil,
+        healthCheck: (@Sendable () async -> HealthReport)? = nil,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         var router = router

@@ -7,10 +7,22 @@ public enum StandardMethod {
     public static let listMethods = "phonenumbers.rpc.v1.Reflection/ListMethods"
 }
 
+/// What a health call reports. A service can serve without its database (lookup
+/// answers from memory) and can be up but not ready (still loading).
+public struct HealthReport: Sendable, Hashable {
+    public var serving: Bool
+    public var databaseReachable: Bool
+
+    public init(serving: Bool, databaseReachable: Bool) {
+        self.serving = serving
+        self.databaseReachable = databaseReachable
+    }
+}
+
 extension RPCRouter {
     /// Adds health and method listing. Both are anonymous so probes and
     /// tooling need no token; neither reveals data.
-    mutating func registerStandardMethods(serviceName: String, version: String, healthCheck: (@Sendable () async -> Bool)?) {
+    mutating func registerStandardMethods(serviceName: String, version: String, healthCheck: (@Sendable () async -> HealthReport)?) {
         let methods = self.methods + [
             MethodDescriptor(StandardMethod.healthCheck, access: .anonymous, idempotent: true),
             MethodDescriptor(StandardMethod.listMethods, access: .anonymous, idempotent: true),
@@ -20,9 +32,9 @@ extension RPCRouter {
             var response = RpcV1.HealthCheckResponse()
             response.service = serviceName
             response.version = version
-            let ready = await healthCheck?() ?? true
-            response.databaseReachable = ready
-            response.status = ready ? .serving : .notServing
+            let report = await healthCheck?() ?? HealthReport(serving: true, databaseReachable: true)
+            response.databaseReachable = report.databaseReachable
+            response.status = report.serving ? .serving : .notServing
             return response
         }
         register(MethodDescriptor(StandardMethod.listMethods, access: .anonymous, idempotent: true)) {

@@ -16,6 +16,13 @@ public protocol ServiceDefinition {
     /// Registers the service's methods and returns background services
     /// (event consumers, sweepers) to run beside the RPC server.
     static func configure(router: inout RPCRouter, context: ServiceContext) throws -> [any Service]
+    /// Whether the service keeps serving while its database is unreachable
+    /// (lookup answers from memory); false by default.
+    static var servesWithoutDatabase: Bool { get }
+}
+
+extension ServiceDefinition {
+    public static var servesWithoutDatabase: Bool { false }
 }
 
 /// What `configure` gets to build handlers from.
@@ -23,6 +30,8 @@ public struct ServiceContext: Sendable {
     public var settings: ServiceSettings
     public var database: Database
     public var logger: Logger
+    /// Start-up work that must finish before health reports SERVING.
+    public var readiness: Readiness
 }
 
 /// Starts a service: settings from the environment, database, migrations, RPC
@@ -50,13 +59,18 @@ public enum ServiceLauncher {
         logger.logLevel = settings.logLevel
 
         let database = Database(configuration: settings.postgres, logger: logger)
-        let context = ServiceContext(settings: settings, database: database, logger: logger)
+        let readiness = Readiness()
+        let context = ServiceContext(settings: settings, database: database, logger: logger, readiness: readiness)
         var router = RPCRouter()
         let background = try Definition.configure(router: &router, context: context)
         let server = RPCServer(
             configuration: settings.rpc, router: router, serviceName: Definition.name, version: settings.version,
             verifier: try TokenVerifier(hs256Secret: settings.jwtSecret), logger: logger,
-            healthCheck: { (try? await database.query("SELECT 1")) != nil })
+            healthCheck: {
+                let reachable = (try? await database.query("SELECT 1")) != nil
+                let serving = readiness.isReady && (reachable || Definition.servesWithoutDatabase)
+                return HealthReport(serving: serving, databaseReachable: reachable)
+            })
         let application = Application(
             name: Definition.name, migrations: Definition.migrations, database: database,
             server: server, background: background, logger: logger)
