@@ -133,6 +133,9 @@ let package = Package(
                 "Store", "RPC", "Protos",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Shared/Outbox",
             swiftSettings: swiftSettings
@@ -141,7 +144,7 @@ let package = Package(
         .target(
             name: "ServiceRuntime",
             dependencies: [
-                "RPC", "Store", "Outbox", "Auth", "Protos", "Credentials",
+                "RPC", "Store", "Outbox", "Auth", "Protos", "Credentials", "PhoneNumbers",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -183,7 +186,9 @@ let package = Package(
         ),
         .target(
             name: "LookupService",
-            dependencies: ["ServiceRuntime", "RPC", "Store", "Outbox", "Protos",
+            dependencies: ["ServiceRuntime", "RPC", "Store", "Outbox", "Protos", "PhoneNumbers", "Credentials", "Auth",
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                            .product(name: "Logging", package: "swift-log")],
             path: "Services/Lookup/Sources",
             swiftSettings: swiftSettings
@@ -362,7 +367,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AssignmentTests",
-            dependencies: ["RPC", "Protos", "Auth", "TestSupport"],
+            dependencies: ["RPC", "Protos", "Auth", "Store", "TestSupport"],
             path: "Tests/AssignmentTests",
             swiftSettings: swiftSettings
         ),

@@ -39,6 +39,22 @@ public struct ConsumerPositions: Sendable {
         return try result.first?.decode(Int64.self, column: "position") ?? 0
     }
 
+    /// Locks `stream`'s row until the transaction ends and returns its position
+    /// (0 before the first event), so replicas applying the same stream take
+    /// turns and each sees what the others stored.
+    public func lock(stream: String, in transaction: Transaction) async throws -> Int64 {
+        try await transaction.execute(
+            "INSERT INTO \(table) (stream, position) VALUES ($1, 0) ON CONFLICT (stream) DO NOTHING", [stream])
+        let result = try await transaction.query("SELECT position FROM \(table) WHERE stream = $1 FOR UPDATE", [stream])
+        return try result.first?.decode(Int64.self, column: "position") ?? 0
+    }
+
+    /// Sets the position of a stream locked with `lock(stream:in:)`.
+    public func set(stream: String, position: Int64, in transaction: Transaction) async throws {
+        try await transaction.execute(
+            "UPDATE \(table) SET position = $2, updated_at = now() WHERE stream = $1", [stream, position])
+    }
+
     /// Records that the event at `position` was applied, which must directly follow
     /// the stored position (positions are dense). Throws `ConsumerPositionError`
     /// when it does not: the event is a duplicate, or one was skipped.

@@ -13,7 +13,7 @@ public struct RPCRouter: Sendable {
     enum Handler: Sendable {
         /// Runs on the connection's event loop: no hop, for microsecond paths
         /// that never block (e.g. reads from memory).
-        case inline(@Sendable (_ payload: [UInt8], _ context: RPCContext) throws -> [UInt8])
+        case inline(@Sendable (_ payload: [UInt8], _ context: RPCContext) throws -> InlineOutcome)
         /// Runs as a task on the Swift concurrency pool.
         case unary(@Sendable (_ payload: [UInt8], _ context: RPCContext) async throws -> [UInt8])
         /// Sends any number of messages, then ends with a status.
@@ -46,7 +46,22 @@ public struct RPCRouter: Sendable {
         _ handler: @escaping @Sendable (Request, RPCContext) throws -> Response
     ) {
         add(method, .inline { payload, context in
-            try handler(try decode(Request.self, payload), context).serializedBytes()
+            .now(try handler(try decode(Request.self, payload), context).serializedBytes())
+        })
+    }
+
+    /// Registers a unary method that answers on the event loop when it can, and
+    /// otherwise hands back work to run as a task (e.g. a read that must first
+    /// wait for data to arrive), with the call's deadline enforced as usual.
+    public mutating func registerInline<Request: ProtoMessage, Response: ProtoMessage>(
+        _ method: MethodDescriptor,
+        _ handler: @escaping @Sendable (Request, RPCContext) throws -> InlineAnswer<Response>
+    ) {
+        add(method, .inline { payload, context in
+            switch try handler(try decode(Request.self, payload), context) {
+            case .now(let response): .now(response.serializedBytes())
+            case .later(let work): .later { try await work().serializedBytes() }
+            }
         })
     }
 
@@ -68,6 +83,18 @@ public struct RPCRouter: Sendable {
     }
 
     func route(for method: String) -> Route? { routes[method] }
+}
+
+/// What an inline handler returns: the answer, or work to finish off the event loop.
+public enum InlineAnswer<Response: ProtoMessage>: Sendable {
+    case now(Response)
+    case later(@Sendable () async throws -> Response)
+}
+
+/// An inline handler's answer with the response encoded.
+enum InlineOutcome: Sendable {
+    case now([UInt8])
+    case later(@Sendable () async throws -> [UInt8])
 }
 
 /// Decodes a request message, mapping failure to INVALID_ARGUMENT.

@@ -146,7 +146,17 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         switch route.handler {
         case .inline(let handler):
             let outcome: Result<[UInt8], RPCError>
-            do { outcome = .success(try handler(request.payload, rpcContext)) } catch { outcome = .failure(error.asRPCError) }
+            do {
+                switch try handler(request.payload, rpcContext) {
+                case .now(let payload):
+                    outcome = .success(payload)
+                case .later(let work):
+                    runTask(callID, method: request.method, started: started, deadline: deadline) { _ in try await work() }
+                    return
+                }
+            } catch {
+                outcome = .failure(error.asRPCError)
+            }
             finish(callID, method: request.method, started: started, tracked: false, outcome)
         case .unary(let handler):
             runTask(callID, method: request.method, started: started, deadline: deadline) { _ in

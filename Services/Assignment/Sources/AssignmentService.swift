@@ -41,7 +41,7 @@ public enum AssignmentService: ServiceDefinition {
             services.append(EventConsumer(
                 stream: "inventory", client: inventory, database: database,
                 positions: ConsumerPositions(schema: name), logger: context.logger,
-                apply: { event, transaction in try await projection.apply(event, in: transaction) }))
+                applyEach: { event, transaction in try await projection.apply(event, in: transaction) }))
         } else {
             context.logger.warning("PHONE_INVENTORY_ADDR is not set; the catalogue will not follow inventory")
         }

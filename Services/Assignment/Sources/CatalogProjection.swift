@@ -1,5 +1,6 @@
 import Foundation
 import Protos
+import ServiceRuntime
 import Store
 
 /// Applies inventory's events to assignment's own copy of the catalogue.
@@ -36,7 +37,7 @@ struct CatalogProjection: Sendable {
                 version = EXCLUDED.version
             WHERE catalog.version < EXCLUDED.version
             """, [
-                id, number.e164, number.country, number.region, Self.typeName(number.numberType), number.provider,
+                id, number.e164, number.country, number.region, NumberTypes.name(number.numberType), number.provider,
                 capabilities.voice, capabilities.sms, capabilities.mms, capabilities.fax,
                 number.monthlyCostMicros, number.currency, number.lifecycle != .retired, owner, number.version,
             ])
@@ -66,24 +67,6 @@ struct CatalogProjection: Sendable {
             try await changes.history("released", actor: "inventory", numberID: id, organizationID: currentOrg,
                                       detail: "no longer owned by the organisation", in: transaction)
             try await changes.publishNumbers([id], in: transaction)
-        }
-    }
-
-    /// The stored (libphonenumber) name of an inventory number type.
-    static func typeName(_ type: InventoryV1.NumberType) -> String {
-        switch type {
-        case .fixedLine: "fixed_line"
-        case .mobile: "mobile"
-        case .fixedLineOrMobile: "fixed_line_or_mobile"
-        case .tollFree: "toll_free"
-        case .premiumRate: "premium_rate"
-        case .sharedCost: "shared_cost"
-        case .voip: "voip"
-        case .personalNumber: "personal_number"
-        case .pager: "pager"
-        case .uan: "uan"
-        case .voicemail: "voicemail"
-        default: "unknown"
         }
     }
 }

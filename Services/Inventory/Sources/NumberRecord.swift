@@ -1,6 +1,7 @@
 import Foundation
 import PhoneNumbers
 import Protos
+import ServiceRuntime
 import Store
 
 /// One row of `inventory.numbers`, as the service works with it.
@@ -131,24 +132,5 @@ struct NumberRecord: Sendable, Hashable {
         number.updatedAtMicros = Int64(updatedAt.timeIntervalSince1970 * 1_000_000)
         number.updatedBy = updatedBy
         return number
-    }
-}
-
-/// Number types between libphonenumber's names (stored) and the wire enum.
-enum NumberTypes {
-    private static let pairs: [(PhoneNumber.Kind, InventoryV1.NumberType)] = [
-        (.fixedLine, .fixedLine), (.mobile, .mobile), (.fixedLineOrMobile, .fixedLineOrMobile),
-        (.tollFree, .tollFree), (.premiumRate, .premiumRate), (.sharedCost, .sharedCost),
-        (.voip, .voip), (.personalNumber, .personalNumber), (.pager, .pager), (.uan, .uan),
-        (.voicemail, .voicemail), (.unknown, .unknown),
-    ]
-
-    static func wire(_ stored: String) -> InventoryV1.NumberType {
-        pairs.first { $0.0.rawValue == stored }?.1 ?? .unknown
-    }
-
-    /// The stored name for a wire filter value; nil for unspecified.
-    static func stored(_ wire: InventoryV1.NumberType) -> String? {
-        pairs.first { $0.1 == wire }?.0.rawValue
     }
 }

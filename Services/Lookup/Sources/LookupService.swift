@@ -1,3 +1,4 @@
+import Credentials
 import Logging
 import Outbox
 public import RPC
@@ -5,28 +6,25 @@ public import ServiceLifecycle
 public import ServiceRuntime
 public import Store
 
-/// The inbound-call hot path. Owns schema `lookup`, follows inventory's and
-/// assignment's events into a projection.
+/// The inbound-call hot path. Owns schema `lookup`: a projection of
+/// inventory's and assignment's events, held in memory and answered from there.
 public enum LookupService: ServiceDefinition {
     public static let name = "lookup"
     public static let defaultPort = 7103
+    /// Answers from memory while Postgres is away.
+    public static let servesWithoutDatabase = true
 
-    public static var migrations: [Migration] {
-        [ConsumerPositions.migration(version: 1)]
-    }
+    public static var migrations: [Migration] { LookupSchema.migrations }
 
     public static func configure(router: inout RPCRouter, context: ServiceContext) throws -> [any Service] {
-        var services: [any Service] = []
-        for producer in ["inventory", "assignment"] {
-            guard let client = context.upstreamClient(producer, scopes: [EventFeed.scope]) else {
-                context.logger.warning("no address for \(producer); not following its events")
-                continue
-            }
-            services.append(EventConsumer(
-                stream: producer, client: client, database: context.database,
-                positions: ConsumerPositions(schema: name), logger: context.logger,
-                apply: { _, _ in /* the route projection arrives with the lookup issue */ }))
+        let projection = LookupProjection(context: context, schema: name)
+        var keyRing: CredentialKeyRing?
+        if context.settings.credentialKeys != nil {
+            keyRing = try context.settings.credentialKeyRing()
+        } else {
+            context.logger.warning("PHONE_CREDENTIAL_KEYS is not set; lookup cannot return credentials")
         }
-        return services
+        LookupHandlers(projection: projection, keyRing: keyRing).register(in: &router)
+        return [projection]
     }
 }

@@ -18,6 +18,8 @@ public enum RouteDecision: Sendable, Hashable {
 public struct ScheduleEvaluator: Sendable {
     private let schedule: AssignmentV1.Schedule
     private let calendar: Calendar
+    /// The zone the schedule is evaluated in.
+    public var timeZone: String { calendar.timeZone.identifier }
 
     /// nil when neither the schedule's nor the organisation's zone is a known zone.
     public init?(_ schedule: AssignmentV1.Schedule, organizationTimeZone: String) {
@@ -29,7 +31,16 @@ public struct ScheduleEvaluator: Sendable {
         self.calendar = calendar
     }
 
+    /// Which part of the schedule decided.
+    public enum Source: Sendable, Hashable {
+        case override, rule, defaultAgent, fallback, nothing
+    }
+
     public func decide(at instant: Date) -> RouteDecision {
+        evaluate(at: instant).decision
+    }
+
+    public func evaluate(at instant: Date) -> (decision: RouteDecision, source: Source) {
         let local = calendar.dateComponents([.year, .month, .day, .hour, .minute, .weekday], from: instant)
         let minute = (local.hour ?? 0) * 60 + (local.minute ?? 0)
         let date = String(format: "%04d-%02d-%02d", local.year ?? 0, local.month ?? 0, local.day ?? 0)
@@ -37,17 +48,17 @@ public struct ScheduleEvaluator: Sendable {
         let weekday = ((local.weekday ?? 1) + 5) % 7 + 1
 
         for override in schedule.overrides where override.date == date {
-            if override.start.isEmpty && override.end.isEmpty { return target(override.target) }
+            if override.start.isEmpty && override.end.isEmpty { return (target(override.target), .override) }
             if let start = Self.minutes(override.start), let end = Self.minutes(override.end), start <= minute, minute < end {
-                return target(override.target)
+                return (target(override.target), .override)
             }
         }
         for rule in schedule.rules where Self.matches(rule, weekday: weekday, minute: minute) {
-            return target(rule.target)
+            return (target(rule.target), .rule)
         }
-        if !schedule.defaultAgentId.isEmpty { return .agent(schedule.defaultAgentId) }
-        if !schedule.fallbackDestination.isEmpty { return .fallback(schedule.fallbackDestination) }
-        return .unrouted
+        if !schedule.defaultAgentId.isEmpty { return (.agent(schedule.defaultAgentId), .defaultAgent) }
+        if !schedule.fallbackDestination.isEmpty { return (.fallback(schedule.fallbackDestination), .fallback) }
+        return (.unrouted, .nothing)
     }
 
     /// A window with end before start runs past midnight into the next day.

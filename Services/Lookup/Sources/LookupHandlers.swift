@@ -1,0 +1,269 @@
+import Auth
+import Credentials
+import Foundation
+import Protos
+import RPC
+import ServiceRuntime
+
+/// The lookup API. Every read answers from memory on the connection's event
+/// loop; only a call whose `min_token` is not applied yet leaves it, to wait.
+struct LookupHandlers: Sendable {
+    static let prefix = "phonenumbers.lookup.v1.Lookup/"
+    static let credentialsScope = "credentials:read"
+    static let maximumBatch = 1_000
+    /// Call handling services (lookup:read), platform admins, and organisation
+    /// users for their own organisation's numbers.
+    static let readers = AccessPolicy.authenticated(roles: [.orgOwner, .orgAdmin, .orgMember], scopes: ["lookup:read"])
+
+    var projection: LookupProjection
+    /// nil when no credential keys are configured: credentials cannot be opened.
+    var keyRing: CredentialKeyRing?
+
+    private var store: RouteStore { projection.store }
+
+    func register(in router: inout RPCRouter) {
+        func method(_ name: String) -> MethodDescriptor {
+            MethodDescriptor(Self.prefix + name, access: Self.readers, idempotent: true)
+        }
+        router.registerInline(method("Resolve"), resolve)
+        router.registerInline(method("BatchResolve"), batchResolve)
+        router.registerInline(method("IsAssigned"), isAssigned)
+        router.registerInline(method("ResolveTenant"), resolveTenant)
+        router.registerInline(method("ListByAgent"), listByAgent)
+        router.registerInline(method("ListByOrganization"), listByOrganization)
+        router.registerInline(
+            MethodDescriptor(Self.prefix + "GetStatus", access: .authenticated(roles: [], scopes: ["lookup:read"]), idempotent: true),
+            status)
+    }
+
+    // MARK: Methods
+
+    @Sendable func resolve(_ request: LookupV1.ResolveRequest, _ context: RPCContext) throws -> InlineAnswer<LookupV1.ResolveResponse> {
+        let viewer = try Self.viewer(context)
+        let key = try NumberInput.key(request.number, regionHint: request.regionHint)
+        let instant = try Self.instant(request.atTimeMicros)
+        let withCredentials = try Self.credentialsAllowed(request.includeCredentials, context)
+        return try answer(request.minToken, context) {
+            var response = LookupV1.ResolveResponse()
+            response.route = try self.route(key, at: instant, viewer: viewer, withCredentials: withCredentials).get()
+            response.applied = store.appliedToken
+            return response
+        }
+    }
+
+    @Sendable func batchResolve(_ request: LookupV1.BatchResolveRequest, _ context: RPCContext) throws -> InlineAnswer<LookupV1.BatchResolveResponse> {
+        let viewer = try Self.viewer(context)
+        guard (1...Self.maximumBatch).contains(request.numbers.count) else {
+            throw RPCError.invalidArgument(field: "numbers", "must hold 1 to \(Self.maximumBatch) numbers, not \(request.numbers.count)")
+        }
+        let instant = try Self.instant(request.atTimeMicros)
+        let withCredentials = try Self.credentialsAllowed(request.includeCredentials, context)
+        return try answer(request.minToken, context) {
+            var response = LookupV1.BatchResolveResponse()
+            response.results = request.numbers.enumerated().map { index, number in
+                var result = LookupV1.BatchResolveResult()
+                result.number = number
+                let outcome = Result { () throws(RPCError) in
+                    try NumberInput.key(number, regionHint: request.regionHint, field: "numbers[\(index)]")
+                }.flatMap { self.route($0, at: instant, viewer: viewer, withCredentials: withCredentials) }
+                switch outcome {
+                case .success(let route): result.outcome = .route(route)
+                case .failure(let error): result.outcome = .error(.with {
+                    $0.code = UInt32(error.code.rawValue)
+                    $0.message = error.message
+                })
+                }
+                return result
+            }
+            response.applied = store.appliedToken
+            return response
+        }
+    }
+
+    @Sendable func isAssigned(_ request: LookupV1.IsAssignedRequest, _ context: RPCContext) throws -> InlineAnswer<LookupV1.IsAssignedResponse> {
+        let viewer = try Self.viewer(context)
+        let key = try NumberInput.key(request.number, regionHint: request.regionHint)
+        return try answer(request.minToken, context) {
+            var response = LookupV1.IsAssignedResponse()
+            response.e164 = key.e164
+            store.read { state in
+                guard let slot = state.slot(for: key), state.visible(slot, to: viewer) else { return }
+                let entry = state[slot]
+                guard entry.cataloged, !entry.retired, entry.state == .assigned, entry.organization != 0 else { return }
+                response.assigned = true
+                response.organizationId = state.symbols[entry.organization]
+            }
+            return response
+        }
+    }
+
+    @Sendable func resolveTenant(_ request: LookupV1.ResolveTenantRequest, _ context: RPCContext) throws -> InlineAnswer<LookupV1.ResolveTenantResponse> {
+        let viewer = try Self.viewer(context)
+        enum Key { case tenant(String), number(E164Key) }
+        let key: Key
+        switch request.key {
+        case .tenantId(let id) where !id.isEmpty: key = .tenant(id)
+        case .number(let number): key = .number(try NumberInput.key(number, regionHint: request.regionHint, field: "number"))
+        default: throw RPCError.invalidArgument(field: "key", "set tenant_id (an organisation id, slug or external id) or number")
+        }
+        return try answer(request.minToken, context) {
+            try store.read { state throws(RPCError) in
+                let symbol: UInt32
+                switch key {
+                case .tenant(let name):
+                    guard let found = state.organizationSymbol(named: name), viewer == nil || state.symbols[found] == viewer else {
+                        throw RPCError(.notFound, "organisation '\(name.prefix(100))' not found")
+                    }
+                    symbol = found
+                case .number(let number):
+                    guard let slot = state.slot(for: number), state.visible(slot, to: viewer) else {
+                        throw RPCError(.notFound, "number \(number.e164) is not in the catalogue")
+                    }
+                    let entry = state[slot]
+                    guard entry.state == .assigned, entry.organization != 0, state.organization(entry.organization) != nil else {
+                        throw RPCError(.failedPrecondition, "number \(number.e164) is not assigned to an organisation")
+                    }
+                    symbol = entry.organization
+                }
+                var response = LookupV1.ResolveTenantResponse()
+                response.organization = state.organization(symbol)
+                response.numberCount = UInt32(state.numbers(of: symbol).count)
+                response.agentCount = UInt32(state.agentCount(of: symbol))
+                return response
+            }
+        }
+    }
+
+    @Sendable func listByAgent(_ request: LookupV1.ListByAgentRequest, _ context: RPCContext) throws -> InlineAnswer<LookupV1.ListRoutesResponse> {
+        let viewer = try Self.viewer(context)
+        try FieldRules.identifier(request.agentId, field: "agent_id")
+        let page = try RoutePage(size: request.pageSize, token: request.pageToken)
+        return try answer(request.minToken, context) {
+            try store.read { state throws(RPCError) in
+                guard let symbol = state.symbols.find(request.agentId), let agent = state.agent(symbol),
+                      viewer == nil || state.symbols[agent.organization] == viewer else {
+                    throw RPCError(.notFound, "agent '\(request.agentId)' not found")
+                }
+                return page.list(state.numbers(reachingAgent: symbol), in: state, viewer: viewer)
+            }
+        }
+    }
+
+    @Sendable func listByOrganization(_ request: LookupV1.ListByOrganizationRequest, _ context: RPCContext) throws -> InlineAnswer<LookupV1.ListRoutesResponse> {
+        let viewer = try Self.viewer(context)
+        try FieldRules.identifier(request.organizationId, field: "organization_id")
+        let page = try RoutePage(size: request.pageSize, token: request.pageToken)
+        return try answer(request.minToken, context) {
+            try store.read { state throws(RPCError) in
+                guard let symbol = state.organizationSymbol(named: request.organizationId),
+                      viewer == nil || state.symbols[symbol] == viewer else {
+                    throw RPCError(.notFound, "organisation '\(request.organizationId)' not found")
+                }
+                return page.list(state.numbers(of: symbol), in: state, viewer: viewer)
+            }
+        }
+    }
+
+    @Sendable func status(_ request: LookupV1.GetStatusRequest, _ context: RPCContext) throws -> LookupV1.GetStatusResponse {
+        var response = LookupV1.GetStatusResponse()
+        response.streams = projection.status()
+        store.read { state in
+            response.numbers = UInt64(state.numberCount)
+            response.assignedNumbers = UInt64(state.assignedCount)
+            response.organizations = UInt64(state.organizationCount)
+            response.agents = UInt64(state.agentCount)
+            response.schedules = UInt64(state.scheduleCount)
+        }
+        response.loadMicros = projection.loadDurationMicros
+        response.ready = projection.isLoaded
+        return response
+    }
+
+    // MARK: Helpers
+
+    /// Answers now when `token` is applied; otherwise waits for it as a task.
+    private func answer<Response: ProtoMessage>(
+        _ token: LookupV1.ConsistencyToken?, _ context: RPCContext,
+        _ body: @escaping @Sendable () throws -> Response
+    ) rethrows -> InlineAnswer<Response> {
+        if store.satisfies(token) { return .now(try body()) }
+        let store = self.store
+        return .later {
+            try await store.wait(for: token ?? LookupV1.ConsistencyToken(), until: context.deadline)
+            return try body()
+        }
+    }
+
+    /// The route, with credentials opened when asked for (and allowed).
+    private func route(_ key: E164Key, at instant: Date, viewer: Viewer, withCredentials: Bool) -> Result<LookupV1.Route, RPCError> {
+        store.read { $0.resolve(key, at: instant, viewer: viewer) }.flatMap { resolved in
+            var route = resolved.route
+            guard withCredentials, let sealed = resolved.sealed else { return .success(route) }
+            guard let keyRing else {
+                return .failure(RPCError(.failedPrecondition, "this lookup holds no credential keys, so it cannot open credentials"))
+            }
+            do {
+                let opened = try keyRing.decrypt(sealed, associatedData: CredentialKeyRing.associatedData(numberID: route.numberId))
+                route.credentials = opened.fields
+                return .success(route)
+            } catch {
+                return .failure(RPCError(.failedPrecondition,
+                                         "credentials of number \(route.e164) are sealed under key '\(sealed.keyID)', which this lookup cannot open"))
+            }
+        }
+    }
+
+    /// nil (everything) for platform admins and services; the organisation for its users.
+    static func viewer(_ context: RPCContext) throws(RPCError) -> Viewer {
+        let principal = try context.requirePrincipal()
+        guard principal.role.isOrganizationRole else { return nil }
+        guard let organization = principal.organizationID else {
+            throw RPCError(.permissionDenied, "an organisation token must name its organisation")
+        }
+        return organization
+    }
+
+    static func instant(_ micros: Int64) throws(RPCError) -> Date {
+        guard micros >= 0 else { throw RPCError.invalidArgument(field: "at_time_micros", "must not be negative") }
+        return micros == 0 ? Date() : Date(timeIntervalSince1970: Double(micros) / 1_000_000)
+    }
+
+    static func credentialsAllowed(_ requested: Bool, _ context: RPCContext) throws(RPCError) -> Bool {
+        guard requested else { return false }
+        guard context.principal?.has(scope: credentialsScope) == true else {
+            throw RPCError(.permissionDenied, "include_credentials needs the \(credentialsScope) scope")
+        }
+        return true
+    }
+}
+
+/// One page of routes in E.164 order, evaluated now, without credentials.
+struct RoutePage: Sendable {
+    var size: Int
+    /// The last key of the previous page.
+    var after: UInt64
+
+    init(size: UInt32, token: String) throws(RPCError) {
+        self.size = try PageToken.pageSize(size)
+        let last = try PageToken.decode(token)
+        guard last.isEmpty || UInt64(last) != nil else {
+            throw RPCError.invalidArgument(field: "page_token", "is not a token this service issued")
+        }
+        after = UInt64(last) ?? 0
+    }
+
+    func list(_ slots: Set<Int32>, in state: RouteState, viewer: Viewer) -> LookupV1.ListRoutesResponse {
+        let keys = slots.lazy.map { state[$0].key }.filter { $0.value > after }.sorted()
+        var response = LookupV1.ListRoutesResponse()
+        let now = Date()
+        for key in keys.prefix(size) {
+            if case .success(let resolved) = state.resolve(key, at: now, viewer: viewer) {
+                response.routes.append(resolved.route)
+            }
+        }
+        if keys.count > size, let last = keys.prefix(size).last {
+            response.nextPageToken = PageToken.encode(String(last.value))
+        }
+        return response
+    }
+}

@@ -1,0 +1,127 @@
+import Credentials
+import Foundation
+import Protos
+import RPC
+
+/// Whose data a caller may see: nil for platform admins and services (all),
+/// an organisation id for organisation users (only theirs).
+typealias Viewer = String?
+
+/// A resolved route, and the sealed credentials to open if the caller asked.
+struct ResolvedRoute: Sendable {
+    var route: LookupV1.Route
+    var sealed: SealedCredentials?
+}
+
+extension RouteState {
+    /// Who takes a call on `key` at `instant`. Unknown numbers (and numbers of
+    /// other organisations, for organisation users) are NOT_FOUND; retired
+    /// numbers and numbers nobody holds are FAILED_PRECONDITION.
+    func resolve(_ key: E164Key, at instant: Date, viewer: Viewer) -> Result<ResolvedRoute, RPCError> {
+        guard let slot = slot(for: key), visible(slot, to: viewer) else {
+            return .failure(RPCError(.notFound, "number \(key.e164) is not in the catalogue"))
+        }
+        let entry = self[slot]
+        if entry.retired {
+            return .failure(RPCError(.failedPrecondition, "number \(key.e164) is retired"))
+        }
+        guard entry.state == .assigned, entry.organization != 0 else {
+            let where_ = entry.state == .reserved ? "on hold for an organisation and not yet assigned" : "in the pool, not assigned to an organisation"
+            return .failure(RPCError(.failedPrecondition, "number \(key.e164) is \(where_)"))
+        }
+        guard let organization = organization(entry.organization) else {
+            return .failure(RPCError(.failedPrecondition,
+                                     "number \(key.e164) belongs to organisation \(symbols[entry.organization]), which lookup has not seen yet"))
+        }
+        var route = baseRoute(entry)
+        route.organization = organization
+        decide(&route, entry: entry, slot: slot, at: instant)
+        return .success(ResolvedRoute(route: route, sealed: entry.credentials))
+    }
+
+    /// Whether `viewer` may see the number at all.
+    func visible(_ slot: Int32, to viewer: Viewer) -> Bool {
+        guard let viewer else { return true }
+        let entry = self[slot]
+        return entry.cataloged && entry.organization != 0 && symbols[entry.organization] == viewer
+    }
+
+    /// The number's facts, without organisation or destination.
+    func baseRoute(_ entry: NumberEntry) -> LookupV1.Route {
+        var route = LookupV1.Route()
+        route.numberId = entry.id.uuidString.lowercased()
+        route.e164 = entry.key.e164
+        route.country = symbols[entry.country]
+        route.region = symbols[entry.region]
+        route.numberType = symbols[entry.numberType]
+        route.provider = symbols[entry.provider]
+        route.providerIds = .with {
+            $0.providerNumberId = entry.providerNumberID
+            $0.trunkId = entry.trunkID
+            $0.vapiPhoneNumberId = entry.vapiPhoneNumberID
+        }
+        route.capabilities = entry.capabilities.message
+        route.ownedByOrganization = entry.owner != 0 && entry.owner == entry.organization
+        route.connectedAgentId = symbols[entry.agent]
+        route.hasCredentials = entry.credentials != nil
+        return route
+    }
+
+    /// The destination: the schedule's choice at `instant` when the number has
+    /// one, else (or when it chooses nobody) the connected agent.
+    private func decide(_ route: inout LookupV1.Route, entry: NumberEntry, slot: Int32, at instant: Date) {
+        if let schedule = schedule(at: slot) {
+            route.hasSchedule = true
+            if let evaluator = schedule.evaluator {
+                route.timeZone = evaluator.timeZone
+                let (decision, source) = evaluator.evaluate(at: instant)
+                switch decision {
+                case .agent(let id):
+                    if let agent = agentOfNumber(id, entry) {
+                        route.destination = .agent
+                        route.agent = agent
+                        route.reason = Self.reason(source)
+                        return
+                    }
+                case .fallback(let destination):
+                    route.destination = .fallback
+                    route.fallbackDestination = destination
+                    route.reason = source == .fallback ? .scheduleFallback : Self.reason(source)
+                    return
+                case .unrouted:
+                    break
+                }
+            }
+            if let agent = agentOfNumber(symbols[entry.agent], entry) {
+                route.destination = .agent
+                route.agent = agent
+                route.reason = .scheduleConnectedAgent
+                return
+            }
+        } else if let agent = agentOfNumber(symbols[entry.agent], entry) {
+            route.destination = .agent
+            route.agent = agent
+            route.reason = .connectedAgent
+            return
+        }
+        route.destination = .none
+        route.reason = .noAgent
+    }
+
+    /// The agent `id`, if it exists and works for the number's organisation.
+    private func agentOfNumber(_ id: String, _ entry: NumberEntry) -> LookupV1.Agent? {
+        guard !id.isEmpty, let symbol = symbols.find(id), let agent = agent(symbol),
+              agent.organization == entry.organization else { return nil }
+        return agent.message
+    }
+
+    private static func reason(_ source: ScheduleEvaluator.Source) -> LookupV1.RouteReason {
+        switch source {
+        case .override: .scheduleOverride
+        case .rule: .scheduleRule
+        case .defaultAgent: .scheduleDefaultAgent
+        case .fallback: .scheduleFallback
+        case .nothing: .noAgent
+        }
+    }
+}
