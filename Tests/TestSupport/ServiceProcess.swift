@@ -32,6 +32,19 @@ public final class ServiceProcess: @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
 
+        let environment = Self.environment(name, port: port, jwtSecret: jwtSecret, extra: extra)
+
+        process = Process()
+        process.executableURL = executable
+        process.environment = environment
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+    }
+
+    /// What a service process is started with: the test Postgres as the
+    /// service's own role, the test key ring, and `extra` on top.
+    static func environment(_ name: String, port: Int, jwtSecret: String, extra: [String: String]) -> [String: String] {
         let env = ProcessInfo.processInfo.environment
         var environment: [String: String] = [
             "PATH": env["PATH"] ?? "/usr/bin:/bin",
@@ -47,13 +60,31 @@ public final class ServiceProcess: @unchecked Sendable {
             "PG_PASSWORD": env["PG_PASSWORD_\(name.uppercased())"] ?? name,
         ]
         environment.merge(extra) { _, new in new }
+        return environment
+    }
 
-        process = Process()
-        process.executableURL = executable
-        process.environment = environment
-        process.standardOutput = log
-        process.standardError = log
+    /// Runs a service executable with arguments (e.g. `lookup rebuild`) to
+    /// completion, as the service's role; its exit status and output.
+    public static func runCommand(_ name: String, _ arguments: [String], jwtSecret: String,
+                                  timeout: Duration = .seconds(60)) async throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = binaryDirectory.appendingPathComponent(name)
+        process.arguments = arguments
+        process.environment = environment(name, port: try freePort(), jwtSecret: jwtSecret, extra: [:])
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
         try process.run()
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            guard ContinuousClock.now < deadline else {
+                process.terminate()
+                throw ServiceProcessError("\(name) \(arguments.joined(separator: " ")) did not finish within \(timeout)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return (process.terminationStatus, output)
     }
 
     /// The process's log so far (for assertions and failure messages).

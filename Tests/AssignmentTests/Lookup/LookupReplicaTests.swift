@@ -8,7 +8,7 @@ import TestSupport
 extension AssignmentTests {
     /// Lookup's durability and scaling: restarts resume from the stored
     /// positions, replicas agree, and its database role sees only its schema.
-    @Suite struct LookupReplicaTests {
+    @Suite(.serialized) struct LookupReplicaTests {
         let fixtures: Fixtures
 
         init() throws {
@@ -78,6 +78,31 @@ extension AssignmentTests {
             let fallback = try await two.api(.callHandler()).resolve(numbers[2].e164, after: token)
             #expect(fallback.destination == .fallback)
             #expect(fallback.fallbackDestination == "sip:desk@example.com")
+        }
+
+        @Test func rebuildReplaysFromPositionZeroToTheSameAnswers() async throws {
+            let (_, numbers, token) = try await connectedNumbers(2)
+            let first = try await LookupReplica.start(fixtures.stack)
+            var before: [LookupV1.Route] = []
+            for number in numbers {
+                before.append(try await first.api(.callHandler()).resolve(number.e164, after: after(assignment: token)))
+            }
+            await first.process.terminate()
+
+            let rebuild = try await ServiceProcess.runCommand("lookup", ["rebuild"], jwtSecret: assignmentTestSecret)
+            #expect(rebuild.status == 0, "\(rebuild.output)")
+            let emptied = try await TestPostgres.withAdmin(maxConnections: 1) { database in
+                try await database.query("SELECT count(*) AS n FROM lookup.consumer_positions").first?.decode(Int64.self, column: "n")
+            }
+            #expect(emptied == 0)
+
+            let rebuilt = try await LookupReplica.start(fixtures.stack)
+            defer { Task { await rebuilt.process.terminate() } }
+            #expect(Self.loggedPosition(rebuilt.process.log, stream: "assignment") == 0, "loaded from an empty projection")
+            for (number, expected) in zip(numbers, before) {
+                let route = try await rebuilt.api(.callHandler()).resolve(number.e164, after: after(assignment: token))
+                #expect(route == expected, "\(number.e164) after the rebuild")
+            }
         }
 
         @Test func lookupsRoleCannotTouchOtherServicesSchemas() async throws {

@@ -1,0 +1,48 @@
+import RPC
+import Testing
+@testable import LookupService
+
+/// How lookup reads the number forms call platforms send.
+@Suite struct NumberInputTests {
+    private func key(_ text: String, region: String = "") throws -> String {
+        try NumberInput.key(text, regionHint: region).e164
+    }
+
+    @Test func e164InTheFormsCallPlatformsSendNeedsNoParser() throws {
+        for form in ["+14155551234", "14155551234", "+1 (415) 555-1234", "+1-415-555-1234", "+1.415.555.1234",
+                     "tel:+1-415-555-1234", "TEL:+14155551234;ext=12", "sip:+14155551234@sip.example.com;user=phone",
+                     "sips:+14155551234@host", " +14155551234\t"] {
+            #expect(try key(form) == "+14155551234", "\(form)")
+            #expect(NumberInput.scanE164(NumberInput.addressPart(form.utf8[...]), plusRequired: false) != nil, "fast path: \(form)")
+        }
+    }
+
+    @Test func nationalFormsNeedARegionHint() throws {
+        #expect(try key("(415) 555-1234", region: "US") == "+14155551234")
+        #expect(try key("020 7946 0018", region: "GB") == "+442079460018")
+        // With a hint, bare digits are read as a national number, not as E.164.
+        #expect(try key("4155551234", region: "US") == "+14155551234")
+        #expect(throws: RPCError.self) { try key("(415) 555-1234") }
+    }
+
+    @Test func badInputIsRefusedNamingTheField() {
+        for bad in ["", "hello", "+12", "+0123456789", "+1234567890123456", "+1' OR 1=1 --", "sip:@host",
+                    String(repeating: "9", count: 300), "\u{0}+14155551234"] {
+            do {
+                _ = try NumberInput.key(bad, regionHint: "")
+                Issue.record("accepted \(bad.debugDescription)")
+            } catch {
+                #expect(error.code == .invalidArgument, "\(bad.debugDescription)")
+                #expect(error.fieldViolations.contains { $0.field == "number" } || error.message.contains("number"), "\(error)")
+            }
+        }
+    }
+
+    @Test func keysRoundTripAndOrderByDigits() {
+        let key = E164Key(e164: "+442079460018")
+        #expect(key?.e164 == "+442079460018")
+        #expect(E164Key(e164: "442079460018") == nil)
+        #expect(E164Key(e164: "+44207946001x") == nil)
+        #expect(E164Key(e164: "+14155551234")! < E164Key(e164: "+442079460018")!)
+    }
+}

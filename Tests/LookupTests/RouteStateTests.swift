@@ -1,0 +1,97 @@
+import Foundation
+import Protos
+import RPC
+import Testing
+@testable import LookupService
+
+/// The projection's rules, applied in memory exactly as events arrive.
+@Suite struct RouteStateTests {
+    let numberID = UUID()
+    let e164 = "+14155550100"
+    var key: E164Key { E164Key(e164: e164)! }
+    let noon = Date(timeIntervalSince1970: 1_773_072_000) // 2026-03-09T16:00:00Z, a Monday
+
+    private func catalogued() -> RouteState {
+        var state = RouteState()
+        state.apply(.organization(.with { $0.id = "org-a"; $0.slug = "acme"; $0.externalId = "ext-a"; $0.timeZone = "America/New_York" }))
+        state.apply(.agent(.with { $0.id = "agent-1"; $0.organizationId = "org-a"; $0.name = "One" }))
+        state.apply(.agent(.with { $0.id = "agent-2"; $0.organizationId = "org-a"; $0.name = "Two" }))
+        state.apply(.cataloged(CatalogFacts(numberID: numberID, e164: e164, country: "US", region: "CA", numberType: "fixed_line",
+                                            provider: "twilio", providerNumberID: "PN1", trunkID: "", vapiPhoneNumberID: "",
+                                            capabilities: Capabilities(voice: true, sms: true, mms: false, fax: false),
+                                            retired: false, ownerOrganizationID: nil, version: 1)))
+        return state
+    }
+
+    private func assign(_ state: inout RouteState, org: String?, agent: String?, _ assignment: AssignmentFacts.State = .assigned) {
+        state.apply(.assignment(AssignmentFacts(numberID: numberID, e164: e164, organizationID: org, agentID: agent, state: assignment)))
+    }
+
+    private func route(_ state: RouteState, viewer: Viewer = nil, at instant: Date? = nil) throws -> LookupV1.Route {
+        try state.resolve(key, at: instant ?? noon, viewer: viewer).get().route
+    }
+
+    @Test func poolHeldAndRetiredNumbersAreDistinctAnswers() throws {
+        var state = catalogued()
+        #expect(throws: RPCError(.failedPrecondition, "number +14155550100 is in the pool, not assigned to an organisation")) {
+            try route(state)
+        }
+        assign(&state, org: "org-a", agent: nil, .reserved)
+        #expect(throws: RPCError(.failedPrecondition, "number +14155550100 is on hold for an organisation and not yet assigned")) {
+            try route(state)
+        }
+        #expect(throws: RPCError(.notFound, "number +14155550199 is not in the catalogue")) {
+            try state.resolve(E164Key(e164: "+14155550199")!, at: noon, viewer: nil).get()
+        }
+        assign(&state, org: "org-a", agent: "agent-1")
+        #expect(try route(state).agent?.name == "One")
+        var facts = CatalogFacts(numberID: numberID, e164: e164, country: "US", region: "CA", numberType: "fixed_line",
+                                 provider: "twilio", providerNumberID: "PN1", trunkID: "", vapiPhoneNumberID: "",
+                                 capabilities: Capabilities(bits: 1), retired: true, ownerOrganizationID: nil, version: 2)
+        state.apply(.cataloged(facts))
+        #expect(throws: RPCError(.failedPrecondition, "number +14155550100 is retired")) { try route(state) }
+        facts.retired = false
+        state.apply(.cataloged(facts))
+        #expect(try route(state).capabilities == .with { $0.voice = true })
+    }
+
+    @Test func scheduleFollowsTheOrganisationsZoneAndLeavesWithTheNumber() throws {
+        var state = catalogued()
+        assign(&state, org: "org-a", agent: "agent-1")
+        var schedule = AssignmentV1.Schedule()
+        schedule.numberId = numberID.uuidString
+        schedule.rules = [.with {
+            $0.days = [.monday]
+            $0.start = "09:00"
+            $0.end = "12:00"
+            $0.target = .with { $0.target = .agentId("agent-2") }
+        }]
+        state.apply(.schedule(numberID: numberID, schedule))
+        // 16:00 UTC is 12:00 in New York (after the window) but 09:00 in Los Angeles.
+        #expect(try route(state).reason == .scheduleConnectedAgent)
+        state.apply(.organization(.with { $0.id = "org-a"; $0.slug = "acme"; $0.externalId = "ext-a"; $0.timeZone = "America/Los_Angeles" }))
+        #expect(try route(state).agent?.id == "agent-2")
+        #expect(try route(state).reason == .scheduleRule)
+        #expect(state.numbers(reachingAgent: state.symbols.find("agent-2")!).count == 1)
+
+        // Released and allocated again: assignment dropped the schedule, so does lookup.
+        assign(&state, org: nil, agent: nil, .available)
+        assign(&state, org: "org-a", agent: "agent-1")
+        #expect(try !route(state).hasSchedule)
+        #expect(state.numbers(reachingAgent: state.symbols.find("agent-2")!).isEmpty)
+    }
+
+    @Test func tenantsSeeOnlyTheirOwnNumbersAndDeletedOrganisationsLoseTheirAgents() throws {
+        var state = catalogued()
+        assign(&state, org: "org-a", agent: "agent-1")
+        #expect(try route(state, viewer: "org-a").organization?.slug == "acme")
+        #expect(throws: RPCError(.notFound, "number +14155550100 is not in the catalogue")) { try route(state, viewer: "org-b") }
+        #expect(state.organizationSymbol(named: "ext-a") == state.organizationSymbol(named: "org-a"))
+
+        state.apply(.agentDeleted(id: "agent-1"))
+        #expect(try route(state).destination == .none)
+        state.apply(.organizationDeleted(id: "org-a"))
+        #expect(state.organizationSymbol(named: "acme") == nil)
+        #expect(state.agentCount == 0)
+    }
+}
