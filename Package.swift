@@ -213,9 +213,10 @@ let package = Package(
         .executableTarget(
             name: "PhoneCtl",
             dependencies: [
-                "RPC", "Protos", "Auth",
+                "RPC", "Protos", "Auth", "PhoneNumbers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tools/PhoneCtl",
             swiftSettings: swiftSettings
@@ -369,6 +370,13 @@ let package = Package(
             name: "AssignmentTests",
             dependencies: ["RPC", "Protos", "Auth", "Store", "TestSupport"],
             path: "Tests/AssignmentTests",
+            swiftSettings: swiftSettings
+        ),
+        /// Runs the built phonectl against real inventory and assignment processes.
+        .testTarget(
+            name: "PhoneCtlTests",
+            dependencies: ["TestSupport", "PhoneNumbers"],
+            path: "Tests/PhoneCtlTests",
             swiftSettings: swiftSettings
         ),
     ],

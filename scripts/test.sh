@@ -28,6 +28,9 @@ echo "== tests"
 # processes, and 2 cores are easily oversubscribed.
 swift test --skip-build --no-parallel "$@"
 
+echo "== smoke test of scripts/run.sh"
+scripts/smoke-run.sh
+
 if [[ "${FUZZ_SECONDS:-20}" != 0 ]]; then
     echo "== fuzz (${FUZZ_SECONDS:-20}s per target)"
     scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
