@@ -209,10 +209,18 @@ let package = Package(
             path: "Tools/ProtoGen",
             swiftSettings: swiftSettings
         ),
+        /// Compares lookup's projection with inventory and assignment (phonectl check-consistency).
+        .target(
+            name: "ConsistencyCheck",
+            dependencies: ["Store", "RPC", "Protos"] + nio,
+            path: "Tools/ConsistencyCheck",
+            swiftSettings: swiftSettings
+        ),
         /// The operator CLI.
         .executableTarget(
             name: "PhoneCtl",
             dependencies: [
+                "ConsistencyCheck", "Store", .product(name: "Logging", package: "swift-log"),
                 "RPC", "Protos", "Auth", "PhoneNumbers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -368,7 +376,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AssignmentTests",
-            dependencies: ["RPC", "Protos", "Auth", "Store", "TestSupport"],
+            dependencies: ["RPC", "Protos", "Auth", "Store", "TestSupport", "ConsistencyCheck"],
             path: "Tests/AssignmentTests",
             swiftSettings: swiftSettings
         ),

@@ -20,19 +20,20 @@ public final class ServiceProcess: @unchecked Sendable {
         return root.appendingPathComponent(".build/debug")
     }
 
-    /// Starts `name` on a free port with the given extra environment.
-    public init(_ name: String, jwtSecret: String, environment extra: [String: String] = [:]) throws {
+    /// Starts `name` on `port` (a free one when nil; pass the old port to
+    /// restart a service where its peers expect it) with the extra environment.
+    public init(_ name: String, port: Int? = nil, jwtSecret: String, environment extra: [String: String] = [:]) throws {
         self.name = name
-        self.port = try Self.freePort()
+        self.port = try port ?? Self.freePort()
         let executable = Self.binaryDirectory.appendingPathComponent(name)
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw ServiceProcessError("\(executable.path) is not built; run `swift build` first (scripts/test.sh does)")
         }
-        logURL = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(port).log")
+        logURL = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(self.port)-\(UUID().uuidString.prefix(8)).log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
 
-        let environment = Self.environment(name, port: port, jwtSecret: jwtSecret, extra: extra)
+        let environment = Self.environment(name, port: self.port, jwtSecret: jwtSecret, extra: extra)
 
         process = Process()
         process.executableURL = executable

@@ -20,6 +20,6 @@ struct PhoneCtl: AsyncParsableCommand {
             OrganizationNumbers.self, Summary.self, History.self,
             Resolve.self, BatchResolve.self, IsAssigned.self, ResolveTenant.self, ListByAgent.self,
             ListByOrganization.self, LookupStatus.self,
-            Demo.self, Health.self, Methods.self, Token.self,
+            CheckConsistency.self, Demo.self, Health.self, Methods.self, Token.self,
         ])
 }

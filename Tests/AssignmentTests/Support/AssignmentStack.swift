@@ -34,23 +34,24 @@ final class AssignmentStack: Sendable {
         }
     }
 
-    private init(inventory: ServiceProcess, assignment: ServiceProcess) {
+    init(inventory: ServiceProcess, assignment: ServiceProcess) {
         self.inventory = inventory
         self.assignment = assignment
     }
 
     /// Starts inventory, then assignment pointed at it, and waits until both
     /// answer health checks.
-    static func start() async throws -> AssignmentStack {
+    /// - Parameter environment: added to both processes' (e.g. another PG_PORT).
+    static func start(environment: [String: String] = [:]) async throws -> AssignmentStack {
         let inventory = try ServiceProcess("inventory", jwtSecret: assignmentTestSecret,
-                                           environment: ["PG_POOL_SIZE": "4"])
+                                           environment: ["PG_POOL_SIZE": "4"].merging(environment) { _, new in new })
         do {
             try await inventory.waitUntilHealthy()
             let assignment = try ServiceProcess("assignment", jwtSecret: assignmentTestSecret, environment: [
                 "PG_POOL_SIZE": "8",
                 "PHONE_INVENTORY_ADDR": "127.0.0.1:\(inventory.port)",
                 "PHONE_RELEASE_COOLDOWN_SECONDS": String(releaseCooldownSeconds),
-            ])
+            ].merging(environment) { _, new in new })
             let stack = AssignmentStack(inventory: inventory, assignment: assignment)
             do {
                 try await assignment.waitUntilHealthy()

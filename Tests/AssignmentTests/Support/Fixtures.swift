@@ -44,7 +44,11 @@ struct Fixtures: Sendable {
     let inventory: InventoryAPI
 
     init() throws {
-        stack = try AssignmentStack.shared
+        try self.init(stack: AssignmentStack.shared)
+    }
+
+    init(stack: AssignmentStack) {
+        self.stack = stack
         admin = stack.api(.admin())
         inventory = stack.inventoryAdmin()
     }
