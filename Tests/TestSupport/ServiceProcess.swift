@@ -5,6 +5,8 @@ public import Foundation
 public final class ServiceProcess: @unchecked Sendable {
     public let name: String
     public let port: Int
+    /// The HTTP /metrics and /health port.
+    public let metricsPort: Int
     public let process: Process
     public let logURL: URL
 
@@ -24,6 +26,9 @@ public final class ServiceProcess: @unchecked Sendable {
     public init(_ name: String, jwtSecret: String, environment extra: [String: String] = [:]) throws {
         self.name = name
         self.port = try Self.freePort()
+        var metricsPort = try Self.freePort()
+        while metricsPort == port { metricsPort = try Self.freePort() }
+        self.metricsPort = metricsPort
         let executable = Self.binaryDirectory.appendingPathComponent(name)
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw ServiceProcessError("\(executable.path) is not built; run `swift build` first (scripts/test.sh does)")
@@ -37,6 +42,7 @@ public final class ServiceProcess: @unchecked Sendable {
             "PATH": env["PATH"] ?? "/usr/bin:/bin",
             "PHONE_RPC_HOST": "127.0.0.1",
             "PHONE_RPC_PORT": String(port),
+            "PHONE_METRICS_PORT": String(metricsPort),
             "PHONE_JWT_SECRET": jwtSecret,
             "PHONE_CREDENTIAL_KEYS": Self.testCredentialKeys,
             "PHONE_LOG_LEVEL": "info",
