@@ -69,9 +69,9 @@ done
 cat <<MSG
 
 The phone-number services are running (logs in .run/*.log):
-  inventory   127.0.0.1:7101
-  assignment  127.0.0.1:7102
-  lookup      127.0.0.1:7103
+  inventory   127.0.0.1:7101   metrics and health: http://127.0.0.1:8101/metrics, /health
+  assignment  127.0.0.1:7102   http://127.0.0.1:8102/metrics
+  lookup      127.0.0.1:7103   http://127.0.0.1:8103/metrics
 
 Try, in another shell from $repo_root:
   export PHONE_JWT_SECRET=\$(cat .run/jwt-secret)
