@@ -36,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
     ],
     targets: [
         // MARK: C libraries
@@ -121,6 +122,7 @@ let package = Package(
             dependencies: [
                 "CLibPQ",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ] + nio,
             path: "Shared/Store",
@@ -132,19 +134,34 @@ let package = Package(
             dependencies: [
                 "Store", "RPC", "Protos",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Atomics", package: "swift-atomics"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Shared/Outbox",
+            swiftSettings: swiftSettings
+        ),
+        /// Prometheus metrics, the HTTP /metrics and /health endpoint, JSON logs.
+        .target(
+            name: "Observability",
+            dependencies: [
+                "RPC",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ] + nio,
+            path: "Shared/Observability",
             swiftSettings: swiftSettings
         ),
         /// What every service executable shares: configuration, start-up, health.
         .target(
             name: "ServiceRuntime",
             dependencies: [
-                "RPC", "Store", "Outbox", "Auth", "Protos", "Credentials", "PhoneNumbers",
+                "RPC", "Store", "Outbox", "Auth", "Protos", "Credentials", "PhoneNumbers", "Observability",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -363,6 +380,16 @@ let package = Package(
             name: "ServicesTests",
             dependencies: ["RPC", "Protos", "Auth", "TestSupport"],
             path: "Tests/ServicesTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ObservabilityTests",
+            dependencies: [
+                "RPC", "Protos", "Auth", "TestSupport", "Observability",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Tests/ObservabilityTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -79,7 +79,7 @@ start_service() {  # name port [VAR=value ...]
     local name="$1" port="$2" password_var
     shift 2
     password_var="PG_PASSWORD_${name^^}"
-    env PHONE_RPC_PORT="$port" PG_USER="$name" PG_PASSWORD="${!password_var:-$name}" "$@" \
+    env PHONE_RPC_PORT="$port" PHONE_METRICS_PORT=0 PG_USER="$name" PG_PASSWORD="${!password_var:-$name}" "$@" \
         "$bin/$name" >"$tmp/$name.log" 2>&1 &
     servers+=($!)
     if ! timeout 90 "$bin/alloc-bench" wait-healthy --port "$port" --timeout 60; then

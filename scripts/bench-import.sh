@@ -67,7 +67,7 @@ port="$("$bin/import-bench" free-port)"
 PHONE_JWT_SECRET="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export PHONE_JWT_SECRET
 credential_keys="bench:$(head -c 32 /dev/urandom | base64)"
-PHONE_RPC_HOST=127.0.0.1 PHONE_RPC_PORT="$port" PHONE_CREDENTIAL_KEYS="$credential_keys" \
+PHONE_RPC_HOST=127.0.0.1 PHONE_RPC_PORT="$port" PHONE_METRICS_PORT=0 PHONE_CREDENTIAL_KEYS="$credential_keys" \
     PHONE_LOG_LEVEL=warning PG_USER=inventory PG_PASSWORD="${PG_PASSWORD_INVENTORY:-inventory}" \
     "$bin/inventory" >"$tmp/inventory.log" 2>&1 &
 server=$!

@@ -8,6 +8,7 @@ packages=(
     libpq-dev                               # Postgres client library
     libphonenumber-dev                      # number parsing, validation, geocoding
     postgresql postgresql-client            # the private Postgres for tests and the local run
+    docker-compose                          # validates compose.yaml in the tests (no engine needed)
 )
 
 missing=()

@@ -88,10 +88,10 @@ echo "$demo" | grep -v '^try: '
 
 cat <<MSG
 
-The phone-number services are running (logs in $run_dir/*.log):
-  inventory   $PHONE_INVENTORY_ADDR
-  assignment  $PHONE_ASSIGNMENT_ADDR
-  lookup      $PHONE_LOOKUP_ADDR
+The phone-number services are running (logs in $run_dir/*.log; metrics and health over HTTP):
+  inventory   $PHONE_INVENTORY_ADDR   http://127.0.0.1:$((inventory_port + 1000))/metrics  /health
+  assignment  $PHONE_ASSIGNMENT_ADDR   http://127.0.0.1:$((assignment_port + 1000))/metrics  /health
+  lookup      $PHONE_LOOKUP_ADDR   http://127.0.0.1:$((lookup_port + 1000))/metrics  /health
 
 Try, in another shell:
   source $run_dir/env

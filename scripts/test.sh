@@ -19,6 +19,9 @@ trap 'scripts/postgres.sh stop >/dev/null 2>&1 || true' EXIT
 echo "== generated code is up to date"
 scripts/generate.sh --check
 
+echo "== compose.yaml is valid"
+scripts/check-compose.sh
+
 echo "== build"
 swift build --build-tests
 export PHONE_BIN_DIR="$(swift build --show-bin-path)"

@@ -1,5 +1,6 @@
 import Auth
 import Foundation
+import Metrics
 import Protos
 public import RPC
 
@@ -31,6 +32,10 @@ public enum EventFeed {
         after start: Int64, types: [String]?, outbox: Outbox, watcher: OutboxWatcher, heartbeat: Duration,
         writer: RPCStreamWriter<EventsV1.SubscribeResponse>
     ) async throws {
+        // Kept current by the reads subscribers make anyway (at least one per
+        // heartbeat each), so it costs no query of its own; made here so it
+        // appears only once there is a subscriber to give it a true value.
+        let head = Gauge(label: "outbox_head_position", dimensions: [("schema", outbox.schema)])
         var after = start
         while !Task.isCancelled {
             let generation = watcher.generation
@@ -40,6 +45,7 @@ public enum EventFeed {
             } catch {
                 throw RPCError(.unavailable, "event store is unavailable; resubscribe from position \(after)", cause: error)
             }
+            head.record(page.head)
             for event in page.events {
                 var response = EventsV1.SubscribeResponse()
                 response.kind = .event(EventsV1.Event(event))

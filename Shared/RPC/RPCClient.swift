@@ -197,6 +197,10 @@ public final class RPCClient: Sendable {
         var base = defaultMetadata.withLockedValue { $0 }
         if let provider = tokenProvider.withLockedValue({ $0 }) { base[MetadataKey.authorization] = "Bearer \(provider())" }
         request.metadata = base.merging(metadata) { _, perCall in perCall }
+        // Inside a served call, downstream calls continue its trace unless the caller chose one.
+        if request.metadata[MetadataKey.traceID] == nil, let traceID = TraceID.current {
+            request.metadata[MetadataKey.traceID] = traceID
+        }
         request.payload = payload
         if let deadline {
             let remaining = (deadline - .now()).nanoseconds / 1000

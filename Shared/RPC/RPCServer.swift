@@ -1,6 +1,7 @@
 public import Auth
 public import Logging
 public import NIOCore
+package import Metrics
 import NIOConcurrencyHelpers
 public import NIOPosix
 public import ServiceLifecycle
@@ -34,7 +35,7 @@ public final class RPCServer: Service, Sendable {
     private let group: any EventLoopGroup
     private let logger: Logger
     private let bound: EventLoopPromise<SocketAddress>
-    private let connections = ConnectionTracker()
+    private let connections = ConnectionTracker(gauge: Gauge(label: "rpc_open_connections"))
 
     /// - Parameters:
     ///   - router: the methods to serve; health and method listing are added.
@@ -123,24 +124,38 @@ public final class RPCServer: Service, Sendable {
     }
 }
 
-/// The open connections, to bound them and to drain them.
-final class ConnectionTracker: Sendable {
+/// The open connections of a server, to bound them, to drain them and, given
+/// a gauge, to report how many there are.
+package final class ConnectionTracker: Sendable {
     private let channels = NIOLockedValueBox([ObjectIdentifier: any Channel]())
+    private let gauge: Gauge?
 
-    func add(_ channel: any Channel, limit: Int) -> Bool {
+    package init(gauge: Gauge? = nil) {
+        self.gauge = gauge
+    }
+
+    package func add(_ channel: any Channel, limit: Int) -> Bool {
         let added = channels.withLockedValue { open -> Bool in
             guard open.count < limit else { return false }
             open[ObjectIdentifier(channel)] = channel
+            gauge?.record(open.count)
             return true
         }
         if added {
             channel.closeFuture.whenComplete { [weak self] _ in
-                _ = self?.channels.withLockedValue { $0.removeValue(forKey: ObjectIdentifier(channel)) }
+                self?.remove(channel)
             }
         }
         return added
     }
 
-    func all() -> [any Channel] { channels.withLockedValue { Array($0.values) } }
-    var isEmpty: Bool { channels.withLockedValue { $0.isEmpty } }
+    private func remove(_ channel: any Channel) {
+        channels.withLockedValue { open in
+            open.removeValue(forKey: ObjectIdentifier(channel))
+            gauge?.record(open.count)
+        }
+    }
+
+    package func all() -> [any Channel] { channels.withLockedValue { Array($0.values) } }
+    package var isEmpty: Bool { channels.withLockedValue { $0.isEmpty } }
 }

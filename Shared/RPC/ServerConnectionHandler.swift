@@ -22,6 +22,14 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         var metrics: RPCServerMetrics
     }
 
+    /// What the end of a call needs to record and log it.
+    private struct CallInfo {
+        var method: String
+        var started: NIODeadline
+        /// Carries `rpc.method` and `trace.id`.
+        var logger: Logger
+    }
+
     /// A call that is still running.
     private struct InFlight {
         var task: Task<Void, Never>?
@@ -139,9 +147,13 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         let started = NIODeadline.now()
         let isStream = route.descriptor.isServerStreaming
         let deadline = deadline(for: request, started: started, isStream: isStream)
+        let traceID = TraceID.accepted(request.metadata[MetadataKey.traceID]) ?? TraceID.generate()
+        var metadata = request.metadata
+        metadata[MetadataKey.traceID] = traceID
+        let call = CallInfo(method: request.method, started: started, logger: callLogger(request.method, traceID))
         let rpcContext = RPCContext(
-            method: request.method, callID: callID, principal: principal, metadata: request.metadata,
-            deadline: deadline, logger: callLogger(request), remoteAddress: remoteAddress)
+            method: request.method, callID: callID, principal: principal, metadata: metadata,
+            deadline: deadline, logger: call.logger, remoteAddress: remoteAddress)
 
         switch route.handler {
         case .inline(let handler):
@@ -151,19 +163,19 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
                 case .now(let payload):
                     outcome = .success(payload)
                 case .later(let work):
-                    runTask(callID, method: request.method, started: started, deadline: deadline) { _ in try await work() }
+                    runTask(callID, call, traceID: traceID, deadline: deadline) { _ in try await work() }
                     return
                 }
             } catch {
                 outcome = .failure(error.asRPCError)
             }
-            finish(callID, method: request.method, started: started, tracked: false, outcome)
+            finish(callID, call, tracked: false, outcome)
         case .unary(let handler):
-            runTask(callID, method: request.method, started: started, deadline: deadline) { _ in
+            runTask(callID, call, traceID: traceID, deadline: deadline) { _ in
                 try await handler(request.payload, rpcContext)
             }
         case .serverStream(let handler):
-            runTask(callID, method: request.method, started: started, deadline: deadline) { [channel = context!.channel] finished in
+            runTask(callID, call, traceID: traceID, deadline: deadline) { [channel = context!.channel] finished in
                 let sink = StreamSink(channel: channel, callID: callID, isFinished: { finished.isSet })
                 try await handler(request.payload, rpcContext, sink)
                 return []
@@ -218,17 +230,19 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         return started + min(requested, configuration.maximumTimeout)
     }
 
-    private func callLogger(_ request: RpcV1.Request) -> Logger {
+    /// Every line logged for the call carries its method and trace id.
+    private func callLogger(_ method: String, _ traceID: String) -> Logger {
         var logger = shared.logger
-        logger[metadataKey: "rpc.method"] = "\(request.method)"
-        if let trace = request.metadata[MetadataKey.traceID] { logger[metadataKey: "trace-id"] = "\(trace.prefix(128))" }
+        logger[metadataKey: "rpc.method"] = "\(method)"
+        logger[metadataKey: TraceID.metadataKey] = "\(traceID)"
         return logger
     }
 
-    /// Runs an async handler as a task; a timer answers DEADLINE_EXCEEDED at
-    /// the deadline even if the handler ignores cancellation.
+    /// Runs an async handler as a task (with its trace id bound, so calls it
+    /// makes carry it on); a timer answers DEADLINE_EXCEEDED at the deadline
+    /// even if the handler ignores cancellation.
     private func runTask(
-        _ callID: UInt64, method: String, started: NIODeadline, deadline: NIODeadline,
+        _ callID: UInt64, _ call: CallInfo, traceID: String, deadline: NIODeadline,
         _ body: @escaping @Sendable (FinishedFlag) async throws -> [UInt8]
     ) {
         let eventLoop = context!.eventLoop
@@ -236,9 +250,13 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         let this = NIOLoopBound(self, eventLoop: eventLoop)
         let task = Task {
             let outcome: Result<[UInt8], RPCError>
-            do { outcome = .success(try await body(finished)) } catch { outcome = .failure(error.asRPCError) }
+            do {
+                outcome = .success(try await TraceID.$current.withValue(traceID) { try await body(finished) })
+            } catch {
+                outcome = .failure(error.asRPCError)
+            }
             eventLoop.execute {
-                this.value.finish(callID, method: method, started: started, tracked: true, outcome)
+                this.value.finish(callID, call, tracked: true, outcome)
                 this.value.flushIfNeeded()
             }
         }
@@ -246,7 +264,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         if deadline != .distantFuture {
             timer = eventLoop.scheduleTask(deadline: deadline) {
                 this.value.inFlight[callID]?.task?.cancel()
-                this.value.finish(callID, method: method, started: started, tracked: true,
+                this.value.finish(callID, call, tracked: true,
                                   .failure(RPCError(.deadlineExceeded, "deadline exceeded before the call completed")))
                 this.value.flushIfNeeded()
             }
@@ -261,21 +279,28 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
 
     /// Sends the final answer of a call, once: later outcomes (a handler that
     /// finishes after its deadline fired) are dropped.
-    private func finish(_ callID: UInt64, method: String, started: NIODeadline, tracked: Bool,
-                        _ outcome: Result<[UInt8], RPCError>) {
+    private func finish(_ callID: UInt64, _ call: CallInfo, tracked: Bool, _ outcome: Result<[UInt8], RPCError>) {
         if tracked {
-            guard let call = inFlight.removeValue(forKey: callID), !call.finished.isSet else { return }
-            call.finished.set()
-            call.timer?.cancel()
+            guard let running = inFlight.removeValue(forKey: callID), !running.finished.isSet else { return }
+            running.finished.set()
+            running.timer?.cancel()
         }
+        // Recorded before the answer is flushed, so a client that saw it finds it counted.
+        let code: RPCError.Code
+        switch outcome {
+        case .success: code = .ok
+        case .failure(let error): code = error.code
+        }
+        shared.metrics.record(method: call.method, code: code, started: call.started)
+        call.logger.debug("call finished", metadata: [
+            "rpc.code": "\(code)", "rpc.duration_us": "\((NIODeadline.now() - call.started).nanoseconds / 1000)",
+        ])
         switch outcome {
         case .success(let payload):
-            shared.metrics.record(method: method, code: .ok, started: started)
             write(.response(callID: callID, status: nil, payload: payload))
         case .failure(let error):
-            shared.metrics.record(method: method, code: error.code, started: started)
             if error.code == .internal {
-                shared.logger.error("call failed", metadata: ["rpc.method": "\(method)", "error": "\(error.debugDescription)"])
+                call.logger.error("call failed", metadata: ["error": "\(error.debugDescription)"])
             }
             write(.response(callID: callID, status: error))
         }

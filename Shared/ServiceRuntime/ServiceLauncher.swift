@@ -1,6 +1,7 @@
 import Auth
 import Foundation
 public import Logging
+import Observability
 public import RPC
 public import ServiceLifecycle
 import UnixSignals
@@ -50,11 +51,9 @@ public enum ServiceLauncher {
 
     public static func run<Definition: ServiceDefinition>(_: Definition.Type, environment: [String: String]) async throws {
         let settings = try ServiceSettings(service: Definition.name, defaultPort: Definition.defaultPort, environment: environment)
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = settings.logLevel
-            return handler
-        }
+        settings.logFormat.bootstrap(level: settings.logLevel)
+        // Before any metric object exists: ones made earlier would stay no-ops.
+        let registry = MetricsBootstrap.bootstrap()
         var logger = Logger(label: Definition.name)
         logger.logLevel = settings.logLevel
 
@@ -63,24 +62,31 @@ public enum ServiceLauncher {
         let context = ServiceContext(settings: settings, database: database, logger: logger, readiness: readiness)
         var router = RPCRouter()
         let background = try Definition.configure(router: &router, context: context)
+        // One answer for the RPC health method and the HTTP /health endpoint.
+        let healthCheck: @Sendable () async -> HealthReport = {
+            let reachable = (try? await database.query("SELECT 1")) != nil
+            let serving = readiness.isReady && (reachable || Definition.servesWithoutDatabase)
+            return HealthReport(serving: serving, databaseReachable: reachable)
+        }
         let server = RPCServer(
             configuration: settings.rpc, router: router, serviceName: Definition.name, version: settings.version,
-            verifier: try TokenVerifier(hs256Secret: settings.jwtSecret), logger: logger,
-            healthCheck: {
-                let reachable = (try? await database.query("SELECT 1")) != nil
-                let serving = readiness.isReady && (reachable || Definition.servesWithoutDatabase)
-                return HealthReport(serving: serving, databaseReachable: reachable)
-            })
+            verifier: try TokenVerifier(hs256Secret: settings.jwtSecret), logger: logger, healthCheck: healthCheck)
         let application = Application(
             name: Definition.name, migrations: Definition.migrations, database: database,
             server: server, background: background, logger: logger)
 
+        // Shut down in reverse order: the application drains while metrics and health still answer.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: database)]
+        if let endpoint = settings.observability {
+            let observability = ObservabilityServer(
+                configuration: endpoint, registry: registry, serviceName: Definition.name, version: settings.version,
+                healthCheck: healthCheck, logger: logger)
+            services.append(.init(service: observability, failureTerminationBehavior: .gracefullyShutdownGroup))
+        }
+        services.append(.init(service: application, successTerminationBehavior: .gracefullyShutdownGroup,
+                              failureTerminationBehavior: .gracefullyShutdownGroup))
         let group = ServiceGroup(configuration: .init(
-            services: [
-                .init(service: database),
-                .init(service: application, successTerminationBehavior: .gracefullyShutdownGroup,
-                      failureTerminationBehavior: .gracefullyShutdownGroup),
-            ],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()

@@ -3,6 +3,7 @@ import NIOCore
 public import RPC
 public import Store
 public import Credentials
+public import Observability
 
 /// Everything a service process is configured with. Built from environment
 /// variables by `ServiceSettings(service:defaultPort:environment:)`, which
@@ -17,6 +18,9 @@ public struct ServiceSettings: Sendable {
     /// The HS256 secret bearer tokens are signed with.
     public var jwtSecret: [UInt8] = []
     public var logLevel = Logger.Level.info
+    public var logFormat = LogFormat.text
+    /// The HTTP /metrics and /health endpoint; nil when disabled.
+    public var observability: ObservabilityServer.Configuration?
     /// Where the producers this service consumes events from listen, by name.
     public var upstreams: [String: RPCTarget] = [:]
     /// `PHONE_CREDENTIAL_KEYS`: "id:base64key,..." (first is active unless
@@ -70,6 +74,22 @@ extension ServiceSettings {
             throw ConfigurationError(variable: "PHONE_LOG_LEVEL", problem: "'\(level)' is not one of trace, debug, info, notice, warning, error, critical")
         }
         logLevel = parsed
+
+        let format = env.string("PHONE_LOG_FORMAT", default: "text")
+        guard let parsedFormat = LogFormat(rawValue: format) else {
+            throw ConfigurationError(variable: "PHONE_LOG_FORMAT", problem: "'\(format)' is not one of text, json")
+        }
+        logFormat = parsedFormat
+
+        // Beside the RPC port by default (7101 → 8101); 0 turns the endpoint off.
+        let metricsDefault = (1...64535).contains(rpc.port) ? rpc.port + 1000 : 0
+        let metricsPort = try env.int("PHONE_METRICS_PORT", default: metricsDefault, range: 0...65535)
+        if metricsPort != 0 {
+            var endpoint = ObservabilityServer.Configuration()
+            endpoint.host = env.string("PHONE_METRICS_HOST", default: rpc.host)
+            endpoint.port = metricsPort
+            observability = endpoint
+        }
 
         credentialKeys = env.values["PHONE_CREDENTIAL_KEYS"].flatMap { $0.isEmpty ? nil : $0 }
         credentialActiveKeyID = env.values["PHONE_CREDENTIAL_ACTIVE_KEY"].flatMap { $0.isEmpty ? nil : $0 }

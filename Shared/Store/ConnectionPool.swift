@@ -22,10 +22,12 @@ actor ConnectionPool {
     private let threadPool: NIOThreadPool
     private let logger: Logger
 
-    private var idle: [Connection] = []
+    private let metrics: PoolMetrics
+
+    private var idle: [Connection] = [] { didSet { publishUsage() } }
     /// Connections open or being opened; never above `maxConnections`.
-    private var slotsInUse = 0
-    private var waiters: [Int: Waiter] = [:]
+    private var slotsInUse = 0 { didSet { publishUsage() } }
+    private var waiters: [Int: Waiter] = [:] { didSet { publishUsage() } }
     /// Waiter ids in arrival order, so the longest waiter is served first.
     private var queue: [Int] = []
     private var nextWaiterID = 0
@@ -36,6 +38,7 @@ actor ConnectionPool {
         self.configuration = configuration
         self.threadPool = threadPool
         self.logger = logger
+        self.metrics = PoolMetrics(role: configuration.user, size: configuration.pool.maxConnections)
     }
 
     /// A live connection for exclusive use until `release`.
@@ -89,6 +92,10 @@ actor ConnectionPool {
     }
 
     // MARK: - Internals
+
+    private func publishUsage() {
+        metrics.update(inUse: slotsInUse - idle.count, idle: idle.count, waiters: waiters.count)
+    }
 
     private func lease() async throws -> Lease {
         guard !closed else { throw DatabaseError(code: .shutdown, message: "the database handle is closed") }

@@ -42,6 +42,20 @@ public final class RawPeer: @unchecked Sendable {
         return read(count: length)
     }
 
+    /// Everything the server sends until it closes the connection (or the
+    /// 5-second read timeout passes).
+    public func readUntilClosed() async -> [UInt8] {
+        await offPool {
+            var received: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 16_384)
+            while true {
+                let n = chunk.withUnsafeMutableBytes { recv(self.socket, $0.baseAddress!, $0.count, 0) }
+                guard n > 0 else { return received }
+                received += chunk[..<n]
+            }
+        }
+    }
+
     /// True when the server has closed its side (read returns 0).
     public func isClosedByServer() async -> Bool {
         await offPool {

@@ -5,6 +5,8 @@ public import Foundation
 public final class ServiceProcess: @unchecked Sendable {
     public let name: String
     public let port: Int
+    /// The HTTP /metrics and /health port.
+    public let metricsPort: Int
     public let process: Process
     public let logURL: URL
 
@@ -25,6 +27,9 @@ public final class ServiceProcess: @unchecked Sendable {
     public init(_ name: String, port: Int? = nil, jwtSecret: String, environment extra: [String: String] = [:]) throws {
         self.name = name
         self.port = try port ?? Self.freePort()
+        var metricsPort = try Self.freePort()
+        while metricsPort == self.port { metricsPort = try Self.freePort() }
+        self.metricsPort = metricsPort
         let executable = Self.binaryDirectory.appendingPathComponent(name)
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw ServiceProcessError("\(executable.path) is not built; run `swift build` first (scripts/test.sh does)")
@@ -33,7 +38,7 @@ public final class ServiceProcess: @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
 
-        let environment = Self.environment(name, port: self.port, jwtSecret: jwtSecret, extra: extra)
+        let environment = Self.environment(name, port: self.port, metricsPort: metricsPort, jwtSecret: jwtSecret, extra: extra)
 
         process = Process()
         process.executableURL = executable
@@ -45,12 +50,14 @@ public final class ServiceProcess: @unchecked Sendable {
 
     /// What a service process is started with: the test Postgres as the
     /// service's own role, the test key ring, and `extra` on top.
-    static func environment(_ name: String, port: Int, jwtSecret: String, extra: [String: String]) -> [String: String] {
+    static func environment(_ name: String, port: Int, metricsPort: Int, jwtSecret: String,
+                            extra: [String: String]) -> [String: String] {
         let env = ProcessInfo.processInfo.environment
         var environment: [String: String] = [
             "PATH": env["PATH"] ?? "/usr/bin:/bin",
             "PHONE_RPC_HOST": "127.0.0.1",
             "PHONE_RPC_PORT": String(port),
+            "PHONE_METRICS_PORT": String(metricsPort),
             "PHONE_JWT_SECRET": jwtSecret,
             "PHONE_CREDENTIAL_KEYS": Self.testCredentialKeys,
             "PHONE_LOG_LEVEL": "info",
@@ -71,7 +78,7 @@ public final class ServiceProcess: @unchecked Sendable {
         let process = Process()
         process.executableURL = binaryDirectory.appendingPathComponent(name)
         process.arguments = arguments
-        process.environment = environment(name, port: try freePort(), jwtSecret: jwtSecret, extra: [:])
+        process.environment = environment(name, port: try freePort(), metricsPort: 0, jwtSecret: jwtSecret, extra: [:])
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
