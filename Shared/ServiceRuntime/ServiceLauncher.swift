@@ -106,7 +106,16 @@ struct Application: Service, CustomStringConvertible {
     var description: String { "\(name) application" }
 
     func run() async throws {
-        try await migrateWhenReachable()
+        // A SIGTERM while Postgres is still away ends the wait instead of sitting it out.
+        let migrated: Bool = try await cancelWhenGracefulShutdown {
+            do {
+                try await migrateWhenReachable()
+                return true
+            } catch is CancellationError {
+                return false
+            }
+        }
+        guard migrated else { return }
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await server.run() }
             for service in background {

@@ -1,18 +1,23 @@
 /// Text form of one-dimensional Postgres arrays: `{"a","b c",NULL}`.
 enum PostgresArrayLiteral {
     /// Quotes every element, escaping `"` and `\`, so no element can change the structure.
+    /// Built as UTF-8 bytes: imports send arrays of thousands of elements, and
+    /// both escaped characters are ASCII, so they never occur inside a multi-byte character.
     static func format(_ elements: [String]) -> String {
-        var out = "{"
+        var out: [UInt8] = []
+        out.reserveCapacity(elements.reduce(2) { $0 + $1.utf8.count + 3 })
+        out.append(UInt8(ascii: "{"))
         for (index, element) in elements.enumerated() {
-            if index > 0 { out += "," }
-            out += "\""
-            for character in element.unicodeScalars {
-                if character == "\"" || character == "\\" { out.unicodeScalars.append("\\") }
-                out.unicodeScalars.append(character)
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "\""))
+            for byte in element.utf8 {
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { out.append(UInt8(ascii: "\\")) }
+                out.append(byte)
             }
-            out += "\""
+            out.append(UInt8(ascii: "\""))
         }
-        return out + "}"
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Parses array output; unquoted `NULL` is nil. Multi-dimensional arrays are not supported.
