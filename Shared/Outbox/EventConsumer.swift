@@ -47,6 +47,7 @@ public final class EventConsumer: Service, Sendable {
     private let lastAppliedMicros = ManagedAtomic<Int64>(0)
     private let connectedFlag = ManagedAtomic<Bool>(false)
     private let lagGauge: Gauge
+    private let appliedGauge: Gauge
     private static let batchLimit = 1_000
 
     /// - Parameters:
@@ -65,6 +66,7 @@ public final class EventConsumer: Service, Sendable {
         logger[metadataKey: "events.stream"] = "\(stream)"
         self.logger = logger
         self.lagGauge = Gauge(label: "events_consumer_lag_events", dimensions: [("stream", stream)])
+        self.appliedGauge = Gauge(label: "events_consumer_applied_position", dimensions: [("stream", stream)])
     }
 
     /// Applies one event at a time (for appliers that need no batch logic).
@@ -163,6 +165,7 @@ public final class EventConsumer: Service, Sendable {
         }
         applied?(events)
         appliedPositionValue.store(last, ordering: .releasing)
+        appliedGauge.record(last)
         lastAppliedMicros.store(Int64(Date().timeIntervalSince1970 * 1_000_000), ordering: .relaxed)
         observeHead(last)
     }

@@ -273,6 +273,15 @@ extension AssignmentTests {
             #expect(status.streams.map(\.stream).sorted() == ["assignment", "inventory"])
             #expect(status.streams.allSatisfy { $0.connected && $0.appliedPosition > 0 })
             #expect(status.numbers >= 2)
+
+            // The same positions and lag as Prometheus metrics.
+            let scrape = try await HTTPResponse.get(port: lookup.process.metricsPort, "/metrics")
+            let metrics = PrometheusText(scrape.body)
+            for stream in status.streams {
+                let applied = try #require(metrics.value("events_consumer_applied_position", ["stream": stream.stream]), "\(scrape.body.prefix(3000))")
+                #expect(applied >= Double(stream.appliedPosition) - 1 && applied > 0)
+                #expect(metrics.value("events_consumer_lag_events", ["stream": stream.stream]) != nil)
+            }
         }
     }
 }

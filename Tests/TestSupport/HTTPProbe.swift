@@ -1,21 +1,20 @@
 import Foundation
-import TestSupport
 
 /// One HTTP exchange over a raw socket, as a scraper or a probe would make it.
-struct HTTPResponse {
-    var status: Int
+public struct HTTPResponse {
+    public var status: Int
     /// Header names lower-cased.
-    var headers: [String: String]
-    var body: String
+    public var headers: [String: String]
+    public var body: String
 
     /// Sends `request` as is and reads until the server closes the connection.
-    static func exchange(port: Int, _ request: String) async throws -> HTTPResponse? {
+    public static func exchange(port: Int, _ request: String) async throws -> HTTPResponse? {
         let peer = try RawPeer(port: port)
         peer.send(Array(request.utf8))
         return parse(await peer.readUntilClosed())
     }
 
-    static func get(port: Int, _ path: String, method: String = "GET") async throws -> HTTPResponse {
+    public static func get(port: Int, _ path: String, method: String = "GET") async throws -> HTTPResponse {
         let request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
         guard let response = try await exchange(port: port, request) else {
             throw ServiceProcessError("no HTTP response to \(method) \(path)")
@@ -24,7 +23,7 @@ struct HTTPResponse {
     }
 
     /// nil when the bytes are not an HTTP/1.1 response.
-    static func parse(_ bytes: [UInt8]) -> HTTPResponse? {
+    public static func parse(_ bytes: [UInt8]) -> HTTPResponse? {
         let text = String(decoding: bytes, as: UTF8.self)
         guard let split = text.range(of: "\r\n\r\n") else { return nil }
         let lines = text[..<split.lowerBound].components(separatedBy: "\r\n")
@@ -40,18 +39,18 @@ struct HTTPResponse {
 }
 
 /// The samples of a Prometheus text exposition, looked up by name and labels.
-struct PrometheusText {
-    struct Sample {
-        var name: String
-        var labels: [String: String]
-        var value: Double
+public struct PrometheusText {
+    public struct Sample {
+        public var name: String
+        public var labels: [String: String]
+        public var value: Double
     }
 
-    var samples: [Sample] = []
+    public var samples: [Sample] = []
     /// `# TYPE` lines: metric family name → type.
-    var types: [String: String] = [:]
+    public var types: [String: String] = [:]
 
-    init(_ text: String) {
+    public init(_ text: String) {
         for line in text.split(separator: "\n").map(String.init) {
             if line.hasPrefix("# TYPE ") {
                 let parts = line.split(separator: " ")
@@ -76,12 +75,12 @@ struct PrometheusText {
     }
 
     /// The value of the one sample named `name` whose labels include `labels`.
-    func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {
+    public func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {
         let matches = self.matching(name, labels)
         return matches.count == 1 ? matches[0].value : nil
     }
 
-    func matching(_ name: String, _ labels: [String: String] = [:]) -> [Sample] {
+    public func matching(_ name: String, _ labels: [String: String] = [:]) -> [Sample] {
         samples.filter { sample in
             sample.name == name && labels.allSatisfy { sample.labels[$0.key] == $0.value }
         }
