@@ -1,0 +1,115 @@
+import ArgumentParser
+import BenchSupport
+import Foundation
+import Histogram
+import Protos
+import RPC
+
+/// Resolve of random seeded numbers over many connections, either as fast as
+/// answers come (a fixed number of calls in flight per connection) or paced
+/// at a fixed total rate. Prints requests/s, latency percentiles and the CPU
+/// time the lookup process and this client spent per request.
+struct Load: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Drive Resolve of a running lookup and print the figures.")
+    @Option(help: "Lookup port on 127.0.0.1.") var port: Int
+    @Option(help: "Lookup's process id, for its CPU time.") var serverPid: Int32
+    @OptionGroup var seed: SeedOptions
+    @Option var connections = 50
+    @Option(help: "Calls in flight per connection (paced: callers per connection).") var inFlight = 1
+    @Option(help: "Total calls/s, evenly paced; 0 = each caller calls again as soon as answered.") var rate = 0.0
+    @Option(help: "Seconds of warm-up (not measured).") var warmup = 2.0
+    @Option(help: "Seconds measured.") var seconds = 10.0
+    @Option(help: "Label of the printed line.") var label = "lookup"
+    @Option(help: "Also write `requests/s p50 p99 p99.9 server-cpu/req client-cpu/req errors` here.") var resultFile: String?
+
+    func validate() throws {
+        guard connections > 0, inFlight > 0, seconds > 0, warmup >= 0, rate >= 0 else {
+            throw ValidationError("connections, in-flight and seconds must be positive")
+        }
+    }
+
+    func run() async throws {
+        let token = try BenchTokens.lookupReader()
+        let clients = (0..<connections).map { _ in RPCClient.loopback(port: port, token: token) { $0.maximumAttempts = 1 } }
+        defer { for client in clients { client.close() } }
+        // Connect every client before the clock starts.
+        for client in clients { _ = try await client.unary(LookupMethods.status, LookupV1.GetStatusRequest(), as: LookupV1.GetStatusResponse.self) }
+        if warmup > 0 { _ = await drive(clients, until: .now + .seconds(warmup), phase: 1) }
+
+        let serverBefore = try processCPUMicros(serverPid), clientBefore = try processCPUMicros(getpid())
+        let started = ContinuousClock.now
+        let outcome = await drive(clients, until: started + .seconds(seconds), phase: 2)
+        let wall = (ContinuousClock.now - started).seconds
+        let serverCPU = try processCPUMicros(serverPid) - serverBefore, clientCPU = try processCPUMicros(getpid()) - clientBefore
+
+        let requests = Double(outcome.latencies.totalCount)
+        let figures = [requests / wall, Double(outcome.latencies.valueAtPercentile(50)), Double(outcome.latencies.valueAtPercentile(99)),
+                       Double(outcome.latencies.valueAtPercentile(99.9)), Double(serverCPU) / requests, Double(clientCPU) / requests,
+                       Double(outcome.errors)]
+        let mode = rate > 0 ? String(format: "paced at %.0f/s, %d callers per connection", rate, inFlight) : "\(inFlight) in flight per connection"
+        print(String(format: "%@: %d connections, %@: %.0f requests/s  p50=%.0fus p99=%.0fus p99.9=%.0fus  "
+                     + "server CPU %.2fus/request  client CPU %.2fus/request  errors=%.0f",
+                     label, connections, mode, figures[0], figures[1], figures[2], figures[3], figures[4], figures[5], figures[6]))
+        if let first = outcome.firstError { print("  first error: \(first)") }
+        if let resultFile {
+            try (figures.map { String(format: "%.2f", $0) }.joined(separator: " ") + "\n").write(toFile: resultFile, atomically: true, encoding: .utf8)
+        }
+    }
+
+    struct Outcome: Sendable {
+        var latencies = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+        var errors = 0
+        var firstError: String?
+
+        mutating func add(_ other: Outcome) {
+            latencies.add(other.latencies)
+            errors += other.errors
+            firstError = firstError ?? other.firstError
+        }
+    }
+
+    /// Every caller of every connection until `end`; latency is from sending
+    /// a call to its answer. Each phase draws other numbers than the last.
+    private func drive(_ clients: [RPCClient], until end: ContinuousClock.Instant, phase: Int) async -> Outcome {
+        let callers = clients.count * inFlight
+        // Paced: caller k of n calls at start + (k + i·n)/rate, so the callers
+        // together call evenly at `rate`.
+        let interval: Duration? = rate > 0 ? .seconds(Double(callers) / rate) : nil
+        let numbers = seed.numbers
+        let start = ContinuousClock.now
+        return await withTaskGroup(of: Outcome.self) { group in
+            for (index, client) in clients.enumerated() {
+                for slot in 0..<inFlight {
+                    let caller = index * inFlight + slot
+                    group.addTask {
+                        var random = FastRandom(state: UInt64(phase << 32 | (caller + 1)) &* 0x2545_F491_4F6C_DD1D)
+                        var outcome = Outcome()
+                        var request = LookupV1.ResolveRequest()
+                        var next = start + (interval.map { $0 * caller / callers } ?? .zero)
+                        while ContinuousClock.now < end {
+                            if let interval {
+                                if next >= end { break }
+                                if next > .now { try? await Task.sleep(until: next, tolerance: .microseconds(20), clock: .continuous) }
+                                next += interval
+                            }
+                            request.number = SeedSet.e164(Int.random(in: 0..<numbers, using: &random))
+                            let sent = ContinuousClock.now
+                            do {
+                                _ = try await client.unary(LookupMethods.resolve, request, as: LookupV1.ResolveResponse.self)
+                                outcome.latencies.record(UInt64((ContinuousClock.now - sent).microseconds))
+                            } catch {
+                                outcome.errors += 1
+                                if outcome.firstError == nil { outcome.firstError = "\(error)" }
+                                if outcome.errors > 1_000 { break }  // a broken run: stop rather than spin
+                            }
+                        }
+                        return outcome
+                    }
+                }
+            }
+            var total = Outcome()
+            for await outcome in group { total.add(outcome) }
+            return total
+        }
+    }
+}
