@@ -2,8 +2,10 @@ import ArgumentParser
 import BenchSupport
 import Foundation
 import Histogram
+import NIOCore
 import Protos
 import RPC
+import Synchronization
 
 /// Resolve of random seeded numbers over many connections, either as fast as
 /// answers come (a fixed number of calls in flight per connection) or paced
@@ -15,8 +17,8 @@ struct Load: AsyncParsableCommand {
     @Option(help: "Lookup's process id, for its CPU time.") var serverPid: Int32
     @OptionGroup var seed: SeedOptions
     @Option var connections = 50
-    @Option(help: "Calls in flight per connection (paced: callers per connection).") var inFlight = 1
-    @Option(help: "Total calls/s, evenly paced; 0 = each caller calls again as soon as answered.") var rate = 0.0
+    @Option(help: "Calls in flight per connection (without --rate).") var inFlight = 1
+    @Option(help: "Total calls/s, paced; 0 = every caller calls again as soon as answered.") var rate = 0.0
     @Option(help: "Seconds of warm-up (not measured).") var warmup = 2.0
     @Option(help: "Seconds measured.") var seconds = 10.0
     @Option(help: "Label of the printed line.") var label = "lookup"
@@ -46,7 +48,7 @@ struct Load: AsyncParsableCommand {
         let figures = [requests / wall, Double(outcome.latencies.valueAtPercentile(50)), Double(outcome.latencies.valueAtPercentile(99)),
                        Double(outcome.latencies.valueAtPercentile(99.9)), Double(serverCPU) / requests, Double(clientCPU) / requests,
                        Double(outcome.errors)]
-        let mode = rate > 0 ? String(format: "paced at %.0f/s, %d callers per connection", rate, inFlight) : "\(inFlight) in flight per connection"
+        let mode = rate > 0 ? String(format: "paced at %.0f/s", rate) : "\(inFlight) in flight per connection"
         print(String(format: "%@: %d connections, %@: %.0f requests/s  p50=%.0fus p99=%.0fus p99.9=%.0fus  "
                      + "server CPU %.2fus/request  client CPU %.2fus/request  errors=%.0f",
                      label, connections, mode, figures[0], figures[1], figures[2], figures[3], figures[4], figures[5], figures[6]))
@@ -61,6 +63,16 @@ struct Load: AsyncParsableCommand {
         var errors = 0
         var firstError: String?
 
+        /// Latency from sending a call to its answer, or the failure.
+        mutating func record(sent: ContinuousClock.Instant, _ result: Result<Void, RPCError>) {
+            switch result {
+            case .success: latencies.record(UInt64((ContinuousClock.now - sent).microseconds))
+            case .failure(let error):
+                errors += 1
+                if firstError == nil { firstError = "\(error)" }
+            }
+        }
+
         mutating func add(_ other: Outcome) {
             latencies.add(other.latencies)
             errors += other.errors
@@ -68,40 +80,24 @@ struct Load: AsyncParsableCommand {
         }
     }
 
-    /// Every caller of every connection until `end`; latency is from sending
-    /// a call to its answer. Each phase draws other numbers than the last.
+    /// Drives until `end`; each phase draws other numbers than the last.
     private func drive(_ clients: [RPCClient], until end: ContinuousClock.Instant, phase: Int) async -> Outcome {
-        let callers = clients.count * inFlight
-        // Paced: caller k of n calls at start + (k + i·n)/rate, so the callers
-        // together call evenly at `rate`.
-        let interval: Duration? = rate > 0 ? .seconds(Double(callers) / rate) : nil
+        rate > 0 ? await paced(clients, until: end, phase: phase) : await closedLoop(clients, until: end, phase: phase)
+    }
+
+    /// `inFlight` callers per connection, each calling again once answered.
+    private func closedLoop(_ clients: [RPCClient], until end: ContinuousClock.Instant, phase: Int) async -> Outcome {
         let numbers = seed.numbers
-        let start = ContinuousClock.now
         return await withTaskGroup(of: Outcome.self) { group in
             for (index, client) in clients.enumerated() {
                 for slot in 0..<inFlight {
-                    let caller = index * inFlight + slot
+                    let caller = UInt64(index * inFlight + slot)
                     group.addTask {
-                        var random = FastRandom(state: UInt64(phase << 32 | (caller + 1)) &* 0x2545_F491_4F6C_DD1D)
+                        var random = FastRandom(state: UInt64(phase) << 32 | caller)
                         var outcome = Outcome()
-                        var request = LookupV1.ResolveRequest()
-                        var next = start + (interval.map { $0 * caller / callers } ?? .zero)
-                        while ContinuousClock.now < end {
-                            if let interval {
-                                if next >= end { break }
-                                if next > .now { try? await Task.sleep(until: next, tolerance: .microseconds(20), clock: .continuous) }
-                                next += interval
-                            }
-                            request.number = SeedSet.e164(Int.random(in: 0..<numbers, using: &random))
+                        while ContinuousClock.now < end && outcome.errors <= 1_000 {  // a broken run stops rather than spins
                             let sent = ContinuousClock.now
-                            do {
-                                _ = try await client.unary(LookupMethods.resolve, request, as: LookupV1.ResolveResponse.self)
-                                outcome.latencies.record(UInt64((ContinuousClock.now - sent).microseconds))
-                            } catch {
-                                outcome.errors += 1
-                                if outcome.firstError == nil { outcome.firstError = "\(error)" }
-                                if outcome.errors > 1_000 { break }  // a broken run: stop rather than spin
-                            }
+                            outcome.record(sent: sent, await Self.resolve(client, Int.random(in: 0..<numbers, using: &random)))
                         }
                         return outcome
                     }
@@ -110,6 +106,48 @@ struct Load: AsyncParsableCommand {
             var total = Outcome()
             for await outcome in group { total.add(outcome) }
             return total
+        }
+    }
+
+    /// One pacer: every millisecond it sends the calls due by then at `rate`,
+    /// round robin over the connections, without waiting for answers. (A
+    /// timer per call would cost this client more CPU than the server spends.)
+    private func paced(_ clients: [RPCClient], until end: ContinuousClock.Instant, phase: Int) async -> Outcome {
+        let numbers = seed.numbers, rate = rate
+        let shared = SharedOutcome()
+        var random = FastRandom(state: UInt64(phase) << 32)
+        let start = ContinuousClock.now
+        var sent = 0
+        await withDiscardingTaskGroup { group in
+            while ContinuousClock.now < end {
+                let due = Int((ContinuousClock.now - start).seconds * rate)
+                while sent < due {
+                    let client = clients[sent % clients.count], number = Int.random(in: 0..<numbers, using: &random)
+                    group.addTask {
+                        let sent = ContinuousClock.now
+                        let result = await Self.resolve(client, number)
+                        shared.outcome.withLock { $0.record(sent: sent, result) }
+                    }
+                    sent += 1
+                }
+                try? await Task.sleep(for: .milliseconds(1))
+            }
+        }
+        return shared.outcome.withLock { $0 }
+    }
+
+    final class SharedOutcome: Sendable {
+        let outcome = Mutex(Outcome())
+    }
+
+    private static func resolve(_ client: RPCClient, _ index: Int) async -> Result<Void, RPCError> {
+        var request = LookupV1.ResolveRequest()
+        request.number = SeedSet.e164(index)
+        do throws(RPCError) {
+            _ = try await client.unary(LookupMethods.resolve, request, as: LookupV1.ResolveResponse.self, timeout: .seconds(5))
+            return .success(())
+        } catch {
+            return .failure(error)
         }
     }
 }

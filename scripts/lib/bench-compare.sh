@@ -1,8 +1,9 @@
 # Redis and Postgres beside lookup (scripts/bench-lookup.sh sources this after
 # lib/bench.sh): the same routes and rows, the same connections, and each
 # server's CPU time per request read from /proc. Uses the caller's numbers,
-# seconds, connections, seed_args, say and cpu_micros. Each run writes
-# `requests/s p50 p99 p99.9 server-cpu/request` (µs) to $bench_tmp/<name>.
+# seconds, connections, seed_args and postmaster, and its say, now_ns,
+# rss_bytes and cpu_micros. Each run writes `requests/s p50 p99 p99.9
+# server-cpu/request` (µs) to $bench_tmp/<name>.
 
 # Redis: one key per seeded number holding its encoded route, loaded with
 # redis-cli --pipe; redis-benchmark GET of random keys, without pipelining and -P 16.
@@ -61,9 +62,8 @@ redis_benchmark() {  # pipeline requests
 # by E.164; latency percentiles from its per-transaction log; CPU of the whole
 # cluster (backends that ended included).
 postgres_compare() {
-    local script="$bench_tmp/select.sql" postmaster out="$bench_tmp/pgbench.out" before after
+    local script="$bench_tmp/select.sql" out="$bench_tmp/pgbench.out" before after
     "$bench_bin/lookup-bench" pgbench-script "${seed_args[@]}" >"$script"
-    postmaster="$(head -n 1 "$PG_DATA_DIR/postmaster.pid")"
     say "Postgres $("$pg_bin/postgres" --version | awk '{ print $3 }'): pgbench -M prepared -c $connections -j 2," \
         "an indexed SELECT of one lookup.numbers row by random E.164 (2 s warm-up, then ${seconds} s)"
     pgbench_run -T 2 >/dev/null
