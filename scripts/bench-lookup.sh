@@ -136,4 +136,5 @@ redis_compare
 postgres_compare
 
 lookup_summary
+say "load average $(cut -d ' ' -f 1-3 /proc/loadavg) at the end"
 say "finished in $((($(now_ns) - run_started) / 1000000000)) s after the build"

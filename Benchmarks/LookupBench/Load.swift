@@ -52,6 +52,7 @@ struct Load: AsyncParsableCommand {
         print(String(format: "%@: %d connections, %@: %.0f requests/s  p50=%.0fus p99=%.0fus p99.9=%.0fus  "
                      + "server CPU %.2fus/request  client CPU %.2fus/request  errors=%.0f",
                      label, connections, mode, figures[0], figures[1], figures[2], figures[3], figures[4], figures[5], figures[6]))
+        if rate > 0 { print(String(format: "  the pacer sent its latest call %.1f ms after its time", Double(outcome.pacerLagMicros) / 1000)) }
         if let first = outcome.firstError { print("  first error: \(first)") }
         if let resultFile {
             try (figures.map { String(format: "%.2f", $0) }.joined(separator: " ") + "\n").write(toFile: resultFile, atomically: true, encoding: .utf8)
@@ -62,6 +63,8 @@ struct Load: AsyncParsableCommand {
         var latencies = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
         var errors = 0
         var firstError: String?
+        /// Paced: how late the pacer sent its most delayed call (a starved client sends in bursts).
+        var pacerLagMicros: Int64 = 0
 
         /// Latency from sending a call to its answer, or the failure.
         mutating func record(sent: ContinuousClock.Instant, _ result: Result<Void, RPCError>) {
@@ -77,6 +80,7 @@ struct Load: AsyncParsableCommand {
             latencies.add(other.latencies)
             errors += other.errors
             firstError = firstError ?? other.firstError
+            pacerLagMicros = max(pacerLagMicros, other.pacerLagMicros)
         }
     }
 
@@ -117,10 +121,12 @@ struct Load: AsyncParsableCommand {
         let shared = SharedOutcome()
         var random = FastRandom(state: UInt64(phase) << 32)
         let start = ContinuousClock.now
-        var sent = 0
+        var sent = 0, lag = Duration.zero
         await withDiscardingTaskGroup { group in
             while ContinuousClock.now < end {
-                let due = Int((ContinuousClock.now - start).seconds * rate)
+                let now = ContinuousClock.now
+                let due = Int((now - start).seconds * rate)
+                if sent < due { lag = max(lag, now - (start + .seconds(Double(sent) / rate))) }
                 while sent < due {
                     let client = clients[sent % clients.count], number = Int.random(in: 0..<numbers, using: &random)
                     group.addTask {
@@ -133,7 +139,10 @@ struct Load: AsyncParsableCommand {
                 try? await Task.sleep(for: .milliseconds(1))
             }
         }
-        return shared.outcome.withLock { $0 }
+        return shared.outcome.withLock {
+            $0.pacerLagMicros = lag.microseconds
+            return $0
+        }
     }
 
     final class SharedOutcome: Sendable {

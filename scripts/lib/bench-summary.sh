@@ -1,17 +1,17 @@
 # The final table of scripts/bench-lookup.sh (sourced after it measured): the
 # figures side by side, then the ratios marked against the targets.
 
-# Result files hold `requests/s p50 p99 p99.9 server-cpu/request ...` (µs).
+# Result files hold `requests/s p50 p99 p99.9 server-cpu/request client-cpu/request ...` (µs).
 lookup_summary() {
-    local row rps p50 p99 p999 cpu
+    local row rps p50 p99 p999 cpu client
     echo
     echo "Summary: $numbers numbers, $connections connections, loopback, $(nproc) cores shared by client and server"
-    printf '  %-34s %12s %9s %9s %9s %14s\n' "" "requests/s" "p50 us" "p99 us" "p99.9 us" "server CPU us"
+    printf '  %-34s %12s %9s %9s %9s %14s %14s\n' "" "requests/s" "p50 us" "p99 us" "p99.9 us" "server CPU us" "client CPU us"
     for row in "lookup Resolve, 1 in flight:lookup-1" "lookup Resolve, 16 in flight:lookup-16" \
         "lookup Resolve, paced at half peak:lookup-half" "Redis GET, no pipelining:redis-1" "Redis GET, -P 16:redis-16" \
         "Postgres SELECT (pgbench):postgres"; do
-        read -r rps p50 p99 p999 cpu _ <"$bench_tmp/${row##*:}"
-        printf '  %-34s %12.0f %9.0f %9.0f %9.0f %14.2f\n' "${row%:*}" "$rps" "$p50" "$p99" "$p999" "$cpu"
+        read -r rps p50 p99 p999 cpu client _ <"$bench_tmp/${row##*:}"
+        printf '  %-34s %12.0f %9.0f %9.0f %9.0f %14.2f %14.2f\n' "${row%:*}" "$rps" "$p50" "$p99" "$p999" "$cpu" "$client"
     done
     echo
     awk -v n="$numbers" -v empty="$rss_empty" -v loaded="$rss_loaded" -v cold="$cold_start_ms" \
