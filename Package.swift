@@ -222,7 +222,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         /// What the benchmarks share: subcommands their scripts use (health wait,
-        /// free port, CPU time of a process) and CPU accounting from /proc.
+        /// free port, CPU time of a process), CPU accounting from /proc, and
+        /// fresh blocks of numbers to import.
         .target(
             name: "BenchSupport",
             dependencies: [
