@@ -26,6 +26,7 @@ let package = Package(
         .executable(name: "rpc-bench", targets: ["RPCBench"]),
         .executable(name: "import-bench", targets: ["ImportBench"]),
         .executable(name: "alloc-bench", targets: ["AllocBench"]),
+        .executable(name: "lookup-bench", targets: ["LookupBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
@@ -246,7 +247,9 @@ let package = Package(
             path: "Tools/PhoneCtl",
             swiftSettings: swiftSettings
         ),
-        /// Subcommands the benchmark scripts share (health wait, free port).
+        /// What the benchmarks share: subcommands their scripts use (health wait,
+        /// free port, CPU time of a process), CPU accounting from /proc, and
+        /// fresh blocks of numbers to import.
         .target(
             name: "BenchSupport",
             dependencies: [
@@ -261,7 +264,7 @@ let package = Package(
         .executableTarget(
             name: "RPCBench",
             dependencies: [
-                "RPC", "Protos", "Auth",
+                "RPC", "Protos", "Auth", "BenchSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -292,6 +295,19 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Benchmarks/AllocBench",
+            swiftSettings: swiftSettings
+        ),
+        /// Lookup beside Redis and Postgres (scripts/bench-lookup.sh): seeds the
+        /// projection, drives Resolve, measures write-to-resolvable propagation.
+        .executableTarget(
+            name: "LookupBench",
+            dependencies: [
+                "RPC", "Protos", "Auth", "BenchSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Benchmarks/LookupBench",
             swiftSettings: swiftSettings
         ),
         /// Fuzz harness of message decoding (scripts/fuzz.sh): libFuzzer when built

@@ -14,8 +14,8 @@
 # left by an earlier run are deleted from inventory.numbers first; the outbox is
 # left alone (its positions must stay dense) and grows by about 1.1 events per number.
 set -euo pipefail
-repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$repo_root"
+bench_tool=import-bench
+source "$(dirname "${BASH_SOURCE[0]}")/lib/bench.sh"
 
 numbers="${1:-100000}"
 batch="${2:-5000}"
@@ -23,62 +23,23 @@ connections="${BENCH_CONNECTIONS:-3}"
 import_timeout="${BENCH_TIMEOUT:-900}"
 warmup=500
 target=50000
-scratch=".build-bench"  # release build of its own: does not block debug builds in .build
 
 [[ "$numbers" =~ ^[1-9][0-9]*$ && "$batch" =~ ^[1-9][0-9]*$ ]] || {
     echo "usage: $0 [numbers] [batch]" >&2
     exit 2
 }
 
-export PG_DATABASE="${BENCH_DATABASE:-phonenumbers_bench}"
-scripts/postgres.sh start >/dev/null
-eval "$(scripts/postgres.sh env)"
-pg_bin="${PG_BIN:-$(pg_config --bindir)}"
-psql_admin() {
-    PGPASSWORD="$PG_ADMIN_PASSWORD" "$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 \
-        -h "$PG_HOST" -p "$PG_PORT" -U "$PG_ADMIN_USER" -d "$PG_DATABASE" "$@"
-}
+bench_postgres "${BENCH_DATABASE:-phonenumbers_bench}"
 
-tmp="$(mktemp -d)"
-server=""
-cleanup() {
-    if [[ -n "$server" ]] && kill -0 "$server" 2>/dev/null; then
-        kill -TERM "$server" 2>/dev/null || true
-        for _ in $(seq 1 150); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$server" 2>/dev/null || true
-        wait "$server" 2>/dev/null || true
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-echo "bench-import: building release inventory and import-bench (in $scratch)"
-for product in inventory import-bench; do
-    if ! swift build -c release --scratch-path "$scratch" --product "$product" >"$tmp/build.log" 2>&1; then
-        tail -n 40 "$tmp/build.log" >&2
-        exit 1
-    fi
-done
-bin="$(swift build -c release --scratch-path "$scratch" --show-bin-path)"
-
-# A throwaway secret and credential key: nothing this run encrypts outlives it.
-port="$("$bin/import-bench" free-port)"
-PHONE_JWT_SECRET="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-export PHONE_JWT_SECRET
-credential_keys="bench:$(head -c 32 /dev/urandom | base64)"
-PHONE_RPC_HOST=127.0.0.1 PHONE_RPC_PORT="$port" PHONE_METRICS_PORT=0 PHONE_CREDENTIAL_KEYS="$credential_keys" \
-    PHONE_LOG_LEVEL=warning PG_USER=inventory PG_PASSWORD="${PG_PASSWORD_INVENTORY:-inventory}" \
-    "$bin/inventory" >"$tmp/inventory.log" 2>&1 &
-server=$!
-if ! timeout 90 "$bin/import-bench" wait-healthy --port "$port" --timeout 60; then
-    echo "bench-import: inventory did not become healthy; its log:" >&2
-    cat "$tmp/inventory.log" >&2
-    exit 1
-fi
+echo "bench-import: building release inventory and import-bench (in $bench_scratch)"
+bench_build inventory import-bench
+bench_secrets
+bench_free_port port
+bench_start_service inventory "$port"
+server="$bench_last_pid"
 
 # The run's range (measured numbers, then the warm-up ones); remove earlier rows of it.
-read -r first last_measured last < <("$bin/import-bench" range --numbers "$numbers" --warmup "$warmup")
+read -r first last_measured last < <("$bench_bin/import-bench" range --numbers "$numbers" --warmup "$warmup")
 range_sql="e164 BETWEEN '$first' AND '$last' AND length(e164) = 12"
 psql_admin -c "DELETE FROM inventory.numbers WHERE $range_sql"
 psql_admin -c "VACUUM (ANALYZE) inventory.numbers" -c "CHECKPOINT"
@@ -88,18 +49,18 @@ postmaster=""
 
 echo "Import benchmark: $numbers numbers, batches of $batch, $connections connections; $(nproc) cores shared by" \
     "client, inventory and Postgres; loopback; database $PG_DATABASE"
-if ! timeout "$import_timeout" "$bin/import-bench" run --port "$port" --server-pid "$server" \
+if ! timeout "$import_timeout" "$bench_bin/import-bench" run --port "$port" --server-pid "$server" \
     ${postmaster:+--postgres-pid "$postmaster"} --numbers "$numbers" --batch "$batch" \
-    --connections "$connections" --warmup "$warmup" --result-file "$tmp/rpc-rate"; then
+    --connections "$connections" --warmup "$warmup" --result-file "$bench_tmp/rpc-rate"; then
     echo "bench-import: the import failed; the service log:" >&2
-    tail -n 40 "$tmp/inventory.log" >&2
+    tail -n 40 "$bench_tmp/inventory.log" >&2
     exit 1
 fi
-rpc_rate="$(cat "$tmp/rpc-rate")"
+rpc_rate="$(cat "$bench_tmp/rpc-rate")"
 
 # The same rows, exactly as the service stored them, as CSV (not timed).
-psql_admin -c "\\copy (SELECT * FROM inventory.numbers WHERE e164 BETWEEN '$first' AND '$last_measured' AND length(e164) = 12) TO '$tmp/rows.csv' WITH (FORMAT csv)"
-rows="$(wc -l <"$tmp/rows.csv")"
+psql_admin -c "\\copy (SELECT * FROM inventory.numbers WHERE e164 BETWEEN '$first' AND '$last_measured' AND length(e164) = 12) TO '$bench_tmp/rows.csv' WITH (FORMAT csv)"
+rows="$(wc -l <"$bench_tmp/rows.csv")"
 if [[ "$rows" -ne "$numbers" ]]; then
     echo "bench-import: exported $rows rows, expected $numbers" >&2
     exit 1
@@ -121,7 +82,7 @@ now_ns() { date +%s%N; }
 time_copy() {  # table -> seconds, psql start-up included
     local start end
     start="$(now_ns)"
-    psql_admin -c "\\copy $1 FROM '$tmp/rows.csv' WITH (FORMAT csv)"
+    psql_admin -c "\\copy $1 FROM '$bench_tmp/rows.csv' WITH (FORMAT csv)"
     end="$(now_ns)"
     awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f", (e - s) / 1e9 }'
 }

@@ -5,34 +5,21 @@
 # Release build in the default scratch path. Each run is bounded (warm-up +
 # measurement + a margin); the server is stopped on exit.
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bench_tool=rpc-bench
+bench_scratch=.build
+source "$(dirname "${BASH_SOURCE[0]}")/lib/bench.sh"
 seconds="${1:-5}"
 if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [[ "$seconds" -eq 0 ]]; then
     echo "usage: scripts/bench-rpc.sh [seconds per run, > 0]" >&2
     exit 2
 fi
 
-log="$(mktemp)"
-out="$(mktemp)"
-server=""
-cleanup() {
-    if [[ -n "$server" ]]; then
-        kill -TERM "$server" 2>/dev/null || true
-        wait "$server" 2>/dev/null || true
-    fi
-    rm -f "$log" "$out"
-}
-trap cleanup EXIT
+bench_build rpc-bench
+bin="$bench_bin/rpc-bench"
 
-if ! swift build -c release --product rpc-bench >"$log" 2>&1; then
-    tail -n 40 "$log" >&2
-    echo "bench-rpc.sh: building rpc-bench failed" >&2
-    exit 1
-fi
-bin="$(swift build -c release --show-bin-path)/rpc-bench"
-
-"$bin" serve >"$out" &
-server=$!
+bench_spawn server "$bin" serve
+server="$bench_last_pid"
+out="$bench_tmp/server.log"
 for _ in $(seq 1 100); do
     grep -q listening "$out" && break
     kill -0 "$server" 2>/dev/null || break

@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the project builds, tests and runs with, when any
 # is missing. Safe to run repeatedly; needs root (or sudo) only when installing.
+#
+#   scripts/install-deps.sh           what building, testing and running need
+#   scripts/install-deps.sh --bench   also what scripts/bench-lookup.sh compares with
 set -euo pipefail
 
 packages=(
     libprotobuf-c-dev protobuf-c-compiler   # message encoding, and protoc-c to regenerate
     libpq-dev                               # Postgres client library
     libphonenumber-dev                      # number parsing, validation, geocoding
-    postgresql postgresql-client            # the private Postgres for tests and the local run
+    postgresql postgresql-client            # the private Postgres for tests and the local run (and pgbench)
     docker-compose                          # validates compose.yaml in the tests (no engine needed)
 )
+if [[ "${1:-}" == --bench ]]; then
+    packages+=(redis-server redis-tools)    # redis-server, redis-cli, redis-benchmark
+fi
 
 missing=()
 for package in "${packages[@]}"; do

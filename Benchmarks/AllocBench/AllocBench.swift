@@ -24,34 +24,6 @@ struct AllocBench: AsyncParsableCommand {
 }
 
 let assignmentPrefix = "phonenumbers.assignment.v1.Assignment/"
-let inventoryPrefix = "phonenumbers.inventory.v1.Inventory/"
-
-/// The pool of one run: +1 AAA NXX 0000 upwards, a block of 10,000 valid US
-/// numbers chosen at random and used only if the catalogue has none of it yet,
-/// so the pool is new and a prefix filter sees nothing else.
-struct PoolBlock {
-    /// Digits after "+" common to the block, e.g. "1510482".
-    let digits: String
-
-    static let areaCodes = ["510", "707", "925", "408"]
-    static let capacity = 10_000
-
-    static func random() -> PoolBlock {
-        while true {
-            let exchange = Int.random(in: 200...999)
-            if exchange % 100 == 11 { continue }  // N11 codes are service codes, not exchanges
-            return PoolBlock(digits: "1" + areaCodes.randomElement()! + String(exchange))
-        }
-    }
-
-    func e164(_ index: Int) -> String { "+" + digits + String(format: "%04d", index) }
-
-    var filter: AssignmentV1.NumberFilter {
-        var filter = AssignmentV1.NumberFilter()
-        filter.prefix = digits
-        return filter
-    }
-}
 
 /// What one client did.
 struct ClientOutcome: Sendable {
@@ -95,7 +67,7 @@ extension AllocBench {
             defer { inventory.close(); admin.close() }
 
             // 1. A fresh block, imported through inventory.
-            let block = try await importPool(inventory)
+            let block = try await PoolBlock.importFresh(numbers, through: inventory).block
 
             // 2. Wait until assignment's projection offers every number of it.
             let waitStart = ContinuousClock.now
@@ -164,8 +136,8 @@ extension AllocBench {
                             do throws(RPCError) {
                                 let response = try await client.unary(assignmentPrefix + "Allocate", request,
                                                                       as: AssignmentV1.AssignedNumbersResponse.self)
-                                let elapsed = (ContinuousClock.now - start).components
-                                outcome.latencies.record(UInt64(elapsed.seconds * 1_000_000 + elapsed.attoseconds / 1_000_000_000_000))
+                                let elapsed = ContinuousClock.now - start
+                                outcome.latencies.record(UInt64(elapsed.microseconds))
                                 outcome.allocated += response.numbers.compactMap { $0.number?.e164 }
                             } catch {
                                 // FAILED_PRECONDITION "only 0 available numbers match" is the
@@ -233,39 +205,6 @@ extension AllocBench {
             if !consistent { throw ExitCode(1) }
         }
 
-        /// Imports the pool into a block the catalogue has no number of.
-        private func importPool(_ inventory: RPCClient) async throws -> PoolBlock {
-            for _ in 0..<20 {
-                let block = PoolBlock.random()
-                var list = InventoryV1.ListNumbersRequest()
-                list.query = "+" + block.digits
-                list.pageSize = 1
-                let existing = try await inventory.unary(inventoryPrefix + "ListNumbers", list, as: InventoryV1.ListNumbersResponse.self)
-                guard existing.numbers.isEmpty else { continue }
-                var created = 0
-                for start in stride(from: 0, to: numbers, by: 1_000) {
-                    var request = InventoryV1.ImportNumbersRequest()
-                    request.items = (start..<min(start + 1_000, numbers)).map { index in
-                        var item = InventoryV1.ImportItem()
-                        item.number = block.e164(index)
-                        item.provider = "twilio"
-                        item.monthlyCostMicros = 1_150_000
-                        item.currency = "USD"
-                        return item
-                    }
-                    let response = try await inventory.unary(inventoryPrefix + "ImportNumbers", request,
-                                                             as: InventoryV1.ImportNumbersResponse.self)
-                    created += Int(response.created)
-                    if let problem = response.results.first(where: { $0.outcome != .created }) {
-                        throw ValidationError("import into +\(block.digits): item \(problem.index) \(problem.outcome) \(problem.field): \(problem.reason)")
-                    }
-                }
-                guard created == numbers else { throw ValidationError("import into +\(block.digits) created \(created) of \(numbers)") }
-                return block
-            }
-            throw ValidationError("no fresh block of numbers found")
-        }
-
         static func searchAll(_ client: RPCClient, _ filter: AssignmentV1.NumberFilter) async throws -> [AssignmentV1.PoolNumber] {
             var all: [AssignmentV1.PoolNumber] = []
             var request = AssignmentV1.SearchAvailableRequest()
@@ -297,10 +236,4 @@ extension AllocBench {
             throw ValidationError("ListOrganizationNumbers did not end")
         }
     }
-
-
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -11,6 +11,7 @@ public struct WaitHealthy: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(commandName: "wait-healthy")
     @Option var port: Int
     @Option(help: "Give up after this many seconds.") var timeout = 60.0
+    @Option(help: "Milliseconds between checks (small to time a start-up).") var interval = 100
 
     public init() {}
 
@@ -30,7 +31,7 @@ public struct WaitHealthy: AsyncParsableCommand {
             } catch {
                 last = "\(error)"
             }
-            try await Task.sleep(for: .milliseconds(100))
+            try await Task.sleep(for: .milliseconds(interval))
         }
         throw ValidationError("service on port \(port) not healthy after \(timeout) s: \(last)")
     }

@@ -249,10 +249,6 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
     return sorted[min(max(rank, 0), sorted.count - 1)]
 }
 
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
-
 /// CPU seconds used by this process, the service and the Postgres cluster.
 struct CPUReading {
     var server: Int32?
@@ -274,33 +270,5 @@ struct CPUReading {
     }
 }
 
-/// The fields of /proc/PID/stat after the command name (which may contain spaces).
-private func statFields(_ pid: Int32) -> [Substring]? {
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-          let close = stat.lastIndex(of: ")") else { return nil }
-    return stat[stat.index(after: close)...].split(separator: " ")
-}
-
-private let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
-
-/// User + system CPU seconds of a process (fields 14 and 15 of stat).
-func processCPU(_ pid: Int32) -> Double? {
-    guard let fields = statFields(pid), fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
-    return (user + system) / ticksPerSecond
-}
-
-/// The postmaster's CPU including reaped children, plus every live child
-/// (backends, WAL writer, checkpointer, ...): the whole cluster.
-func clusterCPU(_ postmaster: Int32) -> Double? {
-    guard let fields = statFields(postmaster), fields.count > 14,
-          let user = Double(fields[11]), let system = Double(fields[12]),
-          let childUser = Double(fields[13]), let childSystem = Double(fields[14]) else { return nil }
-    var total = (user + system + childUser + childSystem) / ticksPerSecond
-    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-    for entry in entries {
-        guard let pid = Int32(entry), let child = statFields(pid), child.count > 12, Int32(child[1]) == postmaster,
-              let childUser = Double(child[11]), let childSystem = Double(child[12]) else { continue }
-        total += (childUser + childSystem) / ticksPerSecond
-    }
-    return total
-}
+private func processCPU(_ pid: Int32) -> Double? { (try? processCPUMicros(pid)).map { Double($0) / 1e6 } }
+private func clusterCPU(_ postmaster: Int32) -> Double? { (try? clusterCPUMicros(postmaster)).map { Double($0) / 1e6 } }

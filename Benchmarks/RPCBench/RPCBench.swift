@@ -1,5 +1,6 @@
 import ArgumentParser
 import Auth
+import BenchSupport
 import Foundation
 import Histogram
 import Logging
@@ -87,11 +88,10 @@ extension RPCBench {
             let clientCPUBefore = try processCPUMicros(getpid())
             let started = ContinuousClock.now
             let histogram = try await drive(clients, method: method, request: request, until: started + .seconds(seconds))
-            let elapsed = (ContinuousClock.now - started)
+            let wall = (ContinuousClock.now - started).seconds
             let cpuAfter = try processCPUMicros(serverPid)
             let clientCPUAfter = try processCPUMicros(getpid())
             let calls = Double(histogram.totalCount)
-            let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             let mode = inline ? "inline" : "task"
             // Client CPU is printed too: on a shared machine a slow load
             // generator, not the server, can be what limits calls/s.
@@ -113,8 +113,7 @@ extension RPCBench {
                             while ContinuousClock.now < end {
                                 let start = ContinuousClock.now
                                 _ = try await client.unary(method, request, as: RpcV1.HealthCheckResponse.self)
-                                let micros = (ContinuousClock.now - start).components
-                                histogram.record(UInt64(micros.seconds * 1_000_000 + micros.attoseconds / 1_000_000_000_000))
+                                histogram.record(UInt64((ContinuousClock.now - start).microseconds))
                             }
                             return histogram
                         }
@@ -126,13 +125,4 @@ extension RPCBench {
             }
         }
     }
-}
-
-/// User + system CPU time of a process, in microseconds, from /proc/PID/stat.
-func processCPUMicros(_ pid: Int32) throws -> Int64 {
-    let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
-    // Fields after the command name (which may contain spaces) start after ')'.
-    let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
-    let ticks = Int64(fields[11])! + Int64(fields[12])!  // utime, stime
-    return ticks * 1_000_000 / Int64(sysconf(Int32(_SC_CLK_TCK)))
 }
