@@ -177,7 +177,7 @@ let package = Package(
 
         .target(
             name: "InventoryService",
-            dependencies: ["ServiceRuntime", "RPC", "Store", "Outbox", "Protos", "PhoneNumbers", "Credentials", "Auth",
+            dependencies: ["ServiceRuntime", "RPC", "Store", "Outbox", "Protos", "PhoneNumbers", "Credentials", "Auth", "CMalloc",
                            .product(name: "Logging", package: "swift-log")],
             path: "Services/Inventory/Sources",
             swiftSettings: swiftSettings
@@ -202,9 +202,11 @@ let package = Package(
             path: "Services/Assignment/Main",
             swiftSettings: swiftSettings
         ),
+        /// C library calls the Glibc module does not expose (malloc_trim).
+        .systemLibrary(name: "CMalloc", path: "Shared/CMalloc"),
         .target(
             name: "LookupService",
-            dependencies: ["ServiceRuntime", "RPC", "Store", "Outbox", "Protos", "PhoneNumbers", "Credentials", "Auth",
+            dependencies: ["ServiceRuntime", "RPC", "Store", "Outbox", "Protos", "PhoneNumbers", "Credentials", "Auth", "CMalloc",
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                            .product(name: "Logging", package: "swift-log")],

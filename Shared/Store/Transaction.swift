@@ -39,6 +39,13 @@ public struct Transaction: Sendable {
         try await connection.execute(sql, parameters)
     }
 
+    /// Runs one statement inside the transaction, mapping rows straight from
+    /// libpq's buffers (see `Connection.rawRows`).
+    public func rawRows<Row: Sendable>(_ sql: String, _ parameters: [(any PostgresEncodable)?] = [],
+                                       _ transform: @escaping @Sendable (RawRow) throws -> Row) async throws -> [Row] {
+        try await connection.rawRows(sql, parameters, transform)
+    }
+
     /// Queues a notification; Postgres delivers it only if and when this transaction commits.
     public func notify(channel: String, payload: String = "") async throws {
         try await execute("SELECT pg_notify($1, $2)", [channel, payload])

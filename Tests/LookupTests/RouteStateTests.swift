@@ -95,3 +95,34 @@ import Testing
         #expect(state.agentCount == 0)
     }
 }
+
+/// The packed layout at scale: indexes grow, strings round-trip through the arena.
+@Suite struct RouteStateScaleTests {
+    @Test func tenThousandNumbersKeepTheirFactsThroughIndexGrowth() throws {
+        var state = RouteState()
+        state.apply(.organization(.with { $0.id = "org"; $0.timeZone = "UTC" }))
+        let ids = (0..<10_000).map { _ in UUID() }
+        for (index, id) in ids.enumerated() {
+            let e164 = "+1415\(String(format: "%07d", index))"
+            state.apply(.cataloged(CatalogFacts(
+                numberID: id, e164: e164, country: "US", region: "San Francisco, CA", numberType: "mobile",
+                provider: index % 2 == 0 ? "twilio" : "telnyx",
+                providerNumberID: index % 2 == 0 ? "PN" + String(repeating: "ab", count: 16) : id.uuidString.lowercased(),
+                trunkID: "TK" + String(repeating: "0", count: 32), vapiPhoneNumberID: index % 3 == 0 ? "" : "vapi-\(index)",
+                capabilities: Capabilities(bits: 5), retired: false, ownerOrganizationID: nil, version: 1)))
+            state.apply(.assignment(AssignmentFacts(numberID: id, e164: e164, organizationID: "org", agentID: nil, state: .assigned)))
+        }
+        #expect(state.numberCount == 10_000)
+        #expect(state.numberCount(of: state.symbols.find("org")!) == 10_000)
+        for (index, id) in ids.enumerated() where index % 997 == 0 {
+            let slot = try #require(state.slot(for: id))
+            #expect(state.slot(for: E164Key(e164: "+1415\(String(format: "%07d", index))")!) == slot)
+            let entry = state[slot]
+            #expect(entry.country == "US" && entry.numberType == "mobile" && entry.region == "San Francisco, CA")
+            #expect(entry.providerNumberID == (index % 2 == 0 ? "PN" + String(repeating: "ab", count: 16) : id.uuidString.lowercased()))
+            #expect(entry.vapiPhoneNumberID == (index % 3 == 0 ? "" : "vapi-\(index)"))
+            #expect(entry.capabilities == Capabilities(bits: 5))
+            #expect(entry.state == .assigned)
+        }
+    }
+}

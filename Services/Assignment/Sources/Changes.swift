@@ -29,6 +29,8 @@ struct Changes: Sendable {
               FROM catalog c LEFT JOIN assignments a ON a.number_id = c.number_id
              WHERE c.number_id = ANY($1::uuid[]) ORDER BY c.e164
             """, [numberIDs])
+        let inventoryPosition = try await transaction.query(
+            "SELECT position FROM consumer_positions WHERE stream = 'inventory'").first?.decode(Int64.self, column: "position") ?? 0
         let events = try rows.map { row -> NewOutboxEvent in
             var payload = AssignmentV1.NumberAssignmentChanged()
             payload.numberId = try row.decode(UUID.self, column: "number_id").uuidString.lowercased()
@@ -36,6 +38,7 @@ struct Changes: Sendable {
             payload.organizationId = try row.decode(String?.self, column: "organization_id") ?? ""
             payload.agentId = try row.decode(String?.self, column: "agent_id") ?? ""
             payload.state = try row.decode(String?.self, column: "state") ?? "available"
+            payload.inventoryPosition = UInt64(inventoryPosition)
             return NewOutboxEvent(type: Self.numberChanged, aggregateID: payload.numberId, payload: payload.serializedBytes())
         }
         return try await outbox.append(in: transaction, events).upperBound

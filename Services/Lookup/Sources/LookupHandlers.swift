@@ -88,10 +88,10 @@ struct LookupHandlers: Sendable {
             response.e164 = key.e164
             store.read { state in
                 guard let slot = state.slot(for: key), state.visible(slot, to: viewer) else { return }
-                let entry = state[slot]
-                guard entry.cataloged, !entry.retired, entry.state == .assigned, entry.organization != 0 else { return }
+                let number = state.numbers[Int(slot)]
+                guard number.cataloged, !number.retired, number.state == .assigned, number.organization != 0 else { return }
                 response.assigned = true
-                response.organizationId = state.symbols[entry.organization]
+                response.organizationId = state.symbols[number.organization]
             }
             return response
         }
@@ -119,15 +119,15 @@ struct LookupHandlers: Sendable {
                     guard let slot = state.slot(for: number), state.visible(slot, to: viewer) else {
                         throw RPCError(.notFound, "number \(number.e164) is not in the catalogue")
                     }
-                    let entry = state[slot]
-                    guard entry.state == .assigned, entry.organization != 0, state.organization(entry.organization) != nil else {
+                    let packed = state.numbers[Int(slot)]
+                    guard packed.state == .assigned, packed.organization != 0, state.organization(packed.organization) != nil else {
                         throw RPCError(.failedPrecondition, "number \(number.e164) is not assigned to an organisation")
                     }
-                    symbol = entry.organization
+                    symbol = packed.organization
                 }
                 var response = LookupV1.ResolveTenantResponse()
                 response.organization = state.organization(symbol)
-                response.numberCount = UInt32(state.numbers(of: symbol).count)
+                response.numberCount = UInt32(state.numberCount(of: symbol))
                 response.agentCount = UInt32(state.agentCount(of: symbol))
                 return response
             }
@@ -252,8 +252,8 @@ struct RoutePage: Sendable {
         after = UInt64(last) ?? 0
     }
 
-    func list(_ slots: Set<Int32>, in state: RouteState, viewer: Viewer) -> LookupV1.ListRoutesResponse {
-        let keys = slots.lazy.map { state[$0].key }.filter { $0.value > after }.sorted()
+    func list<Slots: Sequence<Int32>>(_ slots: Slots, in state: RouteState, viewer: Viewer) -> LookupV1.ListRoutesResponse {
+        let keys = slots.lazy.map { E164Key(value: state.numbers[Int($0)].key) }.filter { $0.value > after }.sorted()
         var response = LookupV1.ListRoutesResponse()
         let now = Date()
         for key in keys.prefix(size) {

@@ -1,6 +1,10 @@
 import Atomics
 import Foundation
+#if canImport(Glibc)
+import CMalloc
+#endif
 import Logging
+import NIOCore
 import Outbox
 import Protos
 import RPC
@@ -40,10 +44,9 @@ final class LookupProjection: Service, Sendable {
                 stream: stream.name, client: client, database: context.database, positions: positions,
                 logger: context.logger, resume: .after { store.applied(stream) },
                 apply: { events, transaction in
-                    for event in events {
-                        guard let change = Self.decode(event, logger: logger) else { continue }
-                        try await ProjectionWriter.write(change, in: transaction)
-                    }
+                    let changes = events.compactMap { Self.decode($0, logger: logger) }
+                    if stream == .assignment { await Self.awaitCatalogue(for: changes, store: store, logger: logger) }
+                    for change in changes { try await ProjectionWriter.write(change, in: transaction) }
                 },
                 applied: { events in
                     let changes = events.compactMap { Self.decode($0, logger: nil) }
@@ -98,6 +101,9 @@ final class LookupProjection: Service, Sendable {
                 let started = ContinuousClock.now
                 let loaded = try await ProjectionLoader.load(from: database, positions: positions)
                 store.replace(with: loaded.state, inventory: loaded.inventoryPosition, assignment: loaded.assignmentPosition)
+                #if canImport(Glibc)
+                malloc_trim(0)  // the load's transient rows go back to the system, not into resident memory
+                #endif
                 let elapsed = ContinuousClock.now - started
                 loadMicros.store(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000,
                                  ordering: .relaxed)
@@ -114,6 +120,27 @@ final class LookupProjection: Service, Sendable {
                 try await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(5))
             }
+        }
+    }
+
+    /// Assignment's events say how far assignment had followed inventory; the
+    /// numbers they change must have reached lookup from inventory first, or a
+    /// route could show its holder without its provider. Waits (bounded, so a
+    /// stalled inventory feed cannot stop assignment's) until they have.
+    private static func awaitCatalogue(for changes: [ProjectionChange], store: RouteStore, logger: Logger) async {
+        let needed = changes.reduce(Int64(0)) { needed, change in
+            if case .assignment(let facts) = change { return max(needed, facts.inventoryPosition) }
+            return needed
+        }
+        guard needed > store.applied(.inventory) else { return }
+        do {
+            var token = LookupV1.ConsistencyToken()
+            token.inventory = UInt64(needed)
+            try await store.wait(for: token, until: NIODeadline.now() + .seconds(5))
+        } catch {
+            logger.warning("applying assignment events before inventory's caught up", metadata: [
+                "events.inventory.needed": "\(needed)", "events.inventory.applied": "\(store.applied(.inventory))",
+            ])
         }
     }
 

@@ -133,6 +133,9 @@ struct AssignmentFacts: Sendable, Hashable {
     var organizationID: String?
     var agentID: String?
     var state: State
+    /// Inventory's position assignment had applied when it wrote the event
+    /// (0 when unknown): lookup applies the event only once it has too.
+    var inventoryPosition: Int64 = 0
 
     init?(_ payload: AssignmentV1.NumberAssignmentChanged) {
         guard let id = UUID(uuidString: payload.numberId), E164Key(e164: payload.e164) != nil else { return nil }
@@ -140,6 +143,7 @@ struct AssignmentFacts: Sendable, Hashable {
                   organizationID: payload.organizationId.isEmpty ? nil : payload.organizationId,
                   agentID: payload.agentId.isEmpty ? nil : payload.agentId,
                   state: State(rawValue: payload.state) ?? .available)
+        inventoryPosition = Int64(clamping: payload.inventoryPosition)
     }
 
     init(numberID: UUID, e164: String, organizationID: String?, agentID: String?, state: State) {

@@ -42,8 +42,8 @@ extension RouteState {
     /// Whether `viewer` may see the number at all.
     func visible(_ slot: Int32, to viewer: Viewer) -> Bool {
         guard let viewer else { return true }
-        let entry = self[slot]
-        return entry.cataloged && entry.organization != 0 && symbols[entry.organization] == viewer
+        let number = numbers[Int(slot)]
+        return number.cataloged && number.organization != 0 && symbols[number.organization] == viewer
     }
 
     /// The number's facts, without organisation or destination.
@@ -51,10 +51,10 @@ extension RouteState {
         var route = LookupV1.Route()
         route.numberId = entry.id.uuidString.lowercased()
         route.e164 = entry.key.e164
-        route.country = symbols[entry.country]
-        route.region = symbols[entry.region]
-        route.numberType = symbols[entry.numberType]
-        route.provider = symbols[entry.provider]
+        route.country = entry.country
+        route.region = entry.region
+        route.numberType = entry.numberType
+        route.provider = entry.provider
         route.providerIds = .with {
             $0.providerNumberId = entry.providerNumberID
             $0.trunkId = entry.trunkID

@@ -2,8 +2,8 @@ import Credentials
 import Foundation
 import Protos
 
-/// Interned strings: each distinct value (organisation id, provider, country,
-/// region, …) is stored once and numbers refer to it by a 32-bit symbol.
+/// Interned strings: each distinct value (organisation id, agent id, region,
+/// trunk id, …) is stored once and numbers refer to it by a 32-bit symbol.
 /// Symbol 0 is the empty string, meaning "none".
 struct Symbols: Sendable {
     private var ids: [String: UInt32] = ["": 0]
@@ -23,25 +23,72 @@ struct Symbols: Sendable {
     subscript(symbol: UInt32) -> String { names[Int(symbol)] }
 }
 
-/// One number in memory: what inventory says it is and who holds it.
+/// One number as memory holds it: 72 bytes, strings as symbols or arena
+/// offsets, and the links of its organisation's and agent's lists.
+struct PackedNumber: Sendable {
+    var key: UInt64
+    var id: UUID
+    /// Country, number type and provider, interned together (few combinations).
+    var profile: UInt32 = 0
+    var region: UInt32 = 0
+    var trunk: UInt32 = 0
+    /// Arena offset of provider_number_id and vapi_phone_number_id.
+    var providerIDs: UInt32 = 0
+    /// Arena offset of the sealed credentials; 0 for none.
+    var credentials: UInt32 = 0
+    var owner: UInt32 = 0
+    var organization: UInt32 = 0
+    var agent: UInt32 = 0
+    /// Doubly linked list of the organisation's numbers (-1 ends it).
+    var nextInOrganization: Int32 = -1
+    var previousInOrganization: Int32 = -1
+    /// Singly linked list of the numbers an agent is connected to.
+    var nextOfAgent: Int32 = -1
+    /// Bits 0 catalogued, 1 retired, 2–3 assignment state, 4–7 capabilities.
+    var flags: UInt16 = 0
+
+    init(key: UInt64, id: UUID) {
+        self.key = key
+        self.id = id
+    }
+
+    var cataloged: Bool {
+        get { flags & 1 != 0 }
+        set { flags = newValue ? flags | 1 : flags & ~1 }
+    }
+    var retired: Bool {
+        get { flags & 2 != 0 }
+        set { flags = newValue ? flags | 2 : flags & ~2 }
+    }
+    var state: AssignmentFacts.State {
+        get { [.available, .reserved, .assigned][Int(flags >> 2 & 3)] }
+        set { flags = flags & ~0b1100 | UInt16(newValue == .available ? 0 : newValue == .reserved ? 1 : 2) << 2 }
+    }
+    var capabilities: Capabilities {
+        get { Capabilities(bits: UInt8(flags >> 4 & 0xf)) }
+        set { flags = flags & ~0xf0 | UInt16(newValue.bits & 0xf) << 4 }
+    }
+}
+
+/// A number with its strings, for answering.
 struct NumberEntry: Sendable {
     var id: UUID
     var key: E164Key
-    var cataloged = false
-    var country: UInt32 = 0
-    var region: UInt32 = 0
-    var numberType: UInt32 = 0
-    var provider: UInt32 = 0
-    var providerNumberID = ""
-    var trunkID = ""
-    var vapiPhoneNumberID = ""
-    var capabilities = Capabilities(bits: 0)
-    var retired = false
-    var owner: UInt32 = 0
+    var cataloged: Bool
+    var retired: Bool
+    var state: AssignmentFacts.State
+    var country: String
+    var region: String
+    var numberType: String
+    var provider: String
+    var providerNumberID: String
+    var trunkID: String
+    var vapiPhoneNumberID: String
+    var capabilities: Capabilities
+    var owner: UInt32
+    var organization: UInt32
+    var agent: UInt32
     var credentials: SealedCredentials?
-    var organization: UInt32 = 0
-    var agent: UInt32 = 0
-    var state = AssignmentFacts.State.available
 }
 
 struct AgentEntry: Sendable {
@@ -57,33 +104,66 @@ struct ScheduleEntry: Sendable {
     var agents: Set<UInt32>
 }
 
-/// The whole route projection in memory: numbers by E.164 key and by id,
-/// organisations, agents, schedules, and the reverse indexes the list methods
-/// use. Changes are applied in stream order; `RouteStore` guards it.
+/// The whole route projection in memory: numbers packed in one array, indexed
+/// by E.164 key and by id, organisations, agents, schedules, and the lists the
+/// reverse lookups walk. Changes are applied in stream order; `RouteStore`
+/// guards it.
 struct RouteState: Sendable {
     var symbols = Symbols()
-    private(set) var entries: [NumberEntry] = []
-    private(set) var slotByKey: [UInt64: Int32] = [:]
-    private(set) var slotByID: [UUID: Int32] = [:]
+    private(set) var numbers: ContiguousArray<PackedNumber> = []
+    private var arena = ByteArena()
+    private var byKey = SlotTable()
+    private var byID = SlotTable()
     private(set) var organizations: [UInt32: LookupV1.Organization] = [:]
     /// Slug and external id → organisation symbol, for ResolveTenant.
-    private(set) var organizationAliases: [String: UInt32] = [:]
+    private var organizationAliases: [String: UInt32] = [:]
     private(set) var agents: [UInt32: AgentEntry] = [:]
-    private(set) var schedules: [Int32: ScheduleEntry] = [:]
-    /// Numbers held by each organisation.
-    private(set) var numbersByOrganization: [UInt32: Set<Int32>] = [:]
-    /// Numbers each agent is connected to.
-    private(set) var connectedNumbers: [UInt32: Set<Int32>] = [:]
+    private var schedules: [Int32: ScheduleEntry] = [:]
+    /// First number and count of each organisation's list.
+    private var organizationLists: [UInt32: (first: Int32, count: Int)] = [:]
+    /// First number of each agent's list.
+    private var agentLists: [UInt32: Int32] = [:]
     /// Numbers whose schedule can route to each agent.
-    private(set) var scheduledNumbers: [UInt32: Set<Int32>] = [:]
+    private var scheduledNumbers: [UInt32: Set<Int32>] = [:]
+
+    init() {}
+
+    /// Sized for `expected` numbers, so loading does not regrow.
+    init(expectedNumbers expected: Int) {
+        numbers.reserveCapacity(expected)
+        byKey = SlotTable(minimumCapacity: expected)
+        byID = SlotTable(minimumCapacity: expected)
+    }
 
     // MARK: Reads
 
-    func slot(for key: E164Key) -> Int32? { slotByKey[key.value] }
-    func slot(for id: UUID) -> Int32? { slotByID[id] }
-    subscript(slot: Int32) -> NumberEntry { entries[Int(slot)] }
-    func schedule(at slot: Int32) -> ScheduleEntry? { schedules[slot] }
+    func slot(for key: E164Key) -> Int32? {
+        byKey.find(hash: SlotTable.hash(key.value)) { numbers[Int($0)].key == key.value }
+    }
 
+    func slot(for id: UUID) -> Int32? {
+        byID.find(hash: Self.hash(id)) { numbers[Int($0)].id == id }
+    }
+
+    subscript(slot: Int32) -> NumberEntry {
+        let packed = numbers[Int(slot)]
+        let profile = symbols[packed.profile].split(separator: "\u{1}", omittingEmptySubsequences: false).map(String.init)
+        let ids = arena.strings(at: packed.providerIDs, count: 2)
+        var credentials: SealedCredentials?
+        if packed.credentials != 0 {
+            let sealed = arena.credentials(at: packed.credentials)
+            credentials = SealedCredentials(keyID: sealed.keyID, ciphertext: sealed.ciphertext)
+        }
+        return NumberEntry(
+            id: packed.id, key: E164Key(value: packed.key), cataloged: packed.cataloged, retired: packed.retired,
+            state: packed.state, country: profile.count == 3 ? profile[0] : "", region: symbols[packed.region],
+            numberType: profile.count == 3 ? profile[1] : "", provider: profile.count == 3 ? profile[2] : "",
+            providerNumberID: ids[0], trunkID: symbols[packed.trunk], vapiPhoneNumberID: ids[1],
+            capabilities: packed.capabilities, owner: packed.owner, organization: packed.organization, agent: packed.agent,
+            credentials: credentials)
+    }
+
+    func schedule(at slot: Int32) -> ScheduleEntry? { schedules[slot] }
     func organization(_ symbol: UInt32) -> LookupV1.Organization? { organizations[symbol] }
     func agent(_ symbol: UInt32) -> AgentEntry? { agents[symbol] }
 
@@ -93,16 +173,36 @@ struct RouteState: Sendable {
         return organizationAliases[name]
     }
 
-    var numberCount: Int { entries.count }
-    var assignedCount: Int { numbersByOrganization.values.reduce(0) { $0 + $1.count } }
+    var numberCount: Int { numbers.count }
+    var assignedCount: Int { organizationLists.values.reduce(0) { $0 + $1.count } }
     var organizationCount: Int { organizations.count }
     var agentCount: Int { agents.count }
     var scheduleCount: Int { schedules.count }
 
-    func numbers(of organization: UInt32) -> Set<Int32> { numbersByOrganization[organization] ?? [] }
-    func numbers(reachingAgent agent: UInt32) -> Set<Int32> {
-        (connectedNumbers[agent] ?? []).union(scheduledNumbers[agent] ?? [])
+    /// The numbers an organisation holds (assigned or on hold).
+    func numbers(of organization: UInt32) -> [Int32] {
+        var slots: [Int32] = []
+        var next = organizationLists[organization]?.first ?? -1
+        while next >= 0 {
+            slots.append(next)
+            next = numbers[Int(next)].nextInOrganization
+        }
+        return slots
     }
+
+    func numberCount(of organization: UInt32) -> Int { organizationLists[organization]?.count ?? 0 }
+
+    /// Numbers connected to the agent or whose schedule can route to it.
+    func numbers(reachingAgent agent: UInt32) -> Set<Int32> {
+        var slots = scheduledNumbers[agent] ?? []
+        var next = agentLists[agent] ?? -1
+        while next >= 0 {
+            slots.insert(next)
+            next = numbers[Int(next)].nextOfAgent
+        }
+        return slots
+    }
+
     func agentCount(of organization: UInt32) -> Int { agents.values.count { $0.organization == organization } }
 
     // MARK: Changes
@@ -111,11 +211,11 @@ struct RouteState: Sendable {
         switch change {
         case .cataloged(let facts): catalog(facts)
         case .credentials(let id, let sealed):
-            guard let slot = slotByID[id] else { return }
-            entries[Int(slot)].credentials = sealed
+            guard let slot = slot(for: id) else { return }
+            numbers[Int(slot)].credentials = sealed.map { arena.append(keyID: $0.keyID, ciphertext: $0.ciphertext) } ?? 0
         case .assignment(let facts): assign(facts)
         case .schedule(let id, let schedule):
-            guard let slot = slotByID[id] else { return }
+            guard let slot = slot(for: id) else { return }
             setSchedule(schedule, at: slot)
         case .organization(let organization): upsertOrganization(organization)
         case .organizationDeleted(let id): deleteOrganization(id)
@@ -131,46 +231,56 @@ struct RouteState: Sendable {
         }
     }
 
-    /// The entry for a number, created (uncatalogued) on first sight.
+    private static func hash(_ id: UUID) -> UInt64 {
+        let bytes = id.uuid
+        let high = [bytes.0, bytes.1, bytes.2, bytes.3, bytes.4, bytes.5, bytes.6, bytes.7].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        let low = [bytes.8, bytes.9, bytes.10, bytes.11, bytes.12, bytes.13, bytes.14, bytes.15].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        return SlotTable.hash(high ^ low &* 31)
+    }
+
+    /// The number's slot, created (uncatalogued) on first sight.
     private mutating func slot(id: UUID, key: E164Key) -> Int32 {
-        if let slot = slotByID[id] {
-            let old = entries[Int(slot)].key
-            if old != key {
-                slotByKey[old.value] = nil
-                slotByKey[key.value] = slot
-                entries[Int(slot)].key = key
+        if let slot = slot(for: id) {
+            let old = numbers[Int(slot)].key
+            if old != key.value {
+                var numbers = self.numbers
+                byKey.remove(slot, hash: SlotTable.hash(old)) { SlotTable.hash(numbers[Int($0)].key) }
+                numbers[Int(slot)].key = key.value
+                byKey.insert(slot, hash: SlotTable.hash(key.value)) { SlotTable.hash(numbers[Int($0)].key) }
+                self.numbers = numbers
             }
             return slot
         }
-        let slot = Int32(entries.count)
-        entries.append(NumberEntry(id: id, key: key))
-        slotByID[id] = slot
-        slotByKey[key.value] = slot
+        let slot = Int32(numbers.count)
+        numbers.append(PackedNumber(key: key.value, id: id))
+        let numbers = self.numbers  // the tables rehash from it when they grow
+        byKey.insert(slot, hash: SlotTable.hash(key.value)) { SlotTable.hash(numbers[Int($0)].key) }
+        byID.insert(slot, hash: Self.hash(id)) { Self.hash(numbers[Int($0)].id) }
         return slot
     }
 
     private mutating func catalog(_ facts: CatalogFacts) {
         guard let key = E164Key(e164: facts.e164) else { return }
         let slot = slot(id: facts.numberID, key: key)
-        var entry = entries[Int(slot)]
-        entry.cataloged = true
-        entry.country = symbols.intern(facts.country)
-        entry.region = symbols.intern(facts.region)
-        entry.numberType = symbols.intern(facts.numberType)
-        entry.provider = symbols.intern(facts.provider)
-        entry.providerNumberID = facts.providerNumberID
-        entry.trunkID = facts.trunkID
-        entry.vapiPhoneNumberID = facts.vapiPhoneNumberID
-        entry.capabilities = facts.capabilities
-        entry.retired = facts.retired
-        entry.owner = symbols.intern(facts.ownerOrganizationID ?? "")
-        entries[Int(slot)] = entry
+        var number = numbers[Int(slot)]
+        number.cataloged = true
+        number.profile = symbols.intern(facts.country + "\u{1}" + facts.numberType + "\u{1}" + facts.provider)
+        number.region = symbols.intern(facts.region)
+        number.trunk = symbols.intern(facts.trunkID)
+        let current = arena.strings(at: number.providerIDs, count: 2)
+        if current != [facts.providerNumberID, facts.vapiPhoneNumberID] {
+            number.providerIDs = arena.append(strings: [facts.providerNumberID, facts.vapiPhoneNumberID])
+        }
+        number.capabilities = facts.capabilities
+        number.retired = facts.retired
+        number.owner = symbols.intern(facts.ownerOrganizationID ?? "")
+        numbers[Int(slot)] = number
     }
 
     private mutating func assign(_ facts: AssignmentFacts) {
         guard let key = E164Key(e164: facts.e164) else { return }
         let slot = slot(id: facts.numberID, key: key)
-        let before = entries[Int(slot)]
+        let before = numbers[Int(slot)]
         let organization = facts.state == .available ? 0 : symbols.intern(facts.organizationID ?? "")
         let agent = symbols.intern(facts.agentID ?? "")
         // Assignment drops a number's schedule whenever the number leaves its
@@ -179,16 +289,63 @@ struct RouteState: Sendable {
             setSchedule(nil, at: slot)
         }
         if before.organization != organization {
-            if before.organization != 0 { numbersByOrganization[before.organization]?.remove(slot) }
-            if organization != 0 { numbersByOrganization[organization, default: []].insert(slot) }
+            unlinkFromOrganization(slot)
+            if organization != 0 { linkToOrganization(slot, organization) }
         }
         if before.agent != agent {
-            if before.agent != 0 { connectedNumbers[before.agent]?.remove(slot) }
-            if agent != 0 { connectedNumbers[agent, default: []].insert(slot) }
+            unlinkFromAgent(slot)
+            numbers[Int(slot)].agent = agent
+            if agent != 0 {
+                numbers[Int(slot)].nextOfAgent = agentLists[agent] ?? -1
+                agentLists[agent] = slot
+            }
         }
-        entries[Int(slot)].organization = organization
-        entries[Int(slot)].agent = agent
-        entries[Int(slot)].state = facts.state
+        numbers[Int(slot)].state = facts.state
+    }
+
+    private mutating func linkToOrganization(_ slot: Int32, _ organization: UInt32) {
+        let list = organizationLists[organization] ?? (-1, 0)
+        numbers[Int(slot)].organization = organization
+        numbers[Int(slot)].previousInOrganization = -1
+        numbers[Int(slot)].nextInOrganization = list.first
+        if list.first >= 0 { numbers[Int(list.first)].previousInOrganization = slot }
+        organizationLists[organization] = (slot, list.count + 1)
+    }
+
+    private mutating func unlinkFromOrganization(_ slot: Int32) {
+        let number = numbers[Int(slot)]
+        guard number.organization != 0, var list = organizationLists[number.organization] else { return }
+        if number.previousInOrganization >= 0 {
+            numbers[Int(number.previousInOrganization)].nextInOrganization = number.nextInOrganization
+        } else {
+            list.first = number.nextInOrganization
+        }
+        if number.nextInOrganization >= 0 {
+            numbers[Int(number.nextInOrganization)].previousInOrganization = number.previousInOrganization
+        }
+        list.count -= 1
+        organizationLists[number.organization] = list.count > 0 ? list : nil
+        numbers[Int(slot)].organization = 0
+        numbers[Int(slot)].nextInOrganization = -1
+        numbers[Int(slot)].previousInOrganization = -1
+    }
+
+    /// Agents hold few numbers, so walking the list to unlink is cheap.
+    private mutating func unlinkFromAgent(_ slot: Int32) {
+        let agent = numbers[Int(slot)].agent
+        guard agent != 0, let first = agentLists[agent] else { return }
+        let next = numbers[Int(slot)].nextOfAgent
+        if first == slot {
+            agentLists[agent] = next >= 0 ? next : nil
+        } else {
+            var previous = first
+            while numbers[Int(previous)].nextOfAgent >= 0 && numbers[Int(previous)].nextOfAgent != slot {
+                previous = numbers[Int(previous)].nextOfAgent
+            }
+            if numbers[Int(previous)].nextOfAgent == slot { numbers[Int(previous)].nextOfAgent = next }
+        }
+        numbers[Int(slot)].nextOfAgent = -1
+        numbers[Int(slot)].agent = 0
     }
 
     private mutating func setSchedule(_ schedule: AssignmentV1.Schedule?, at slot: Int32) {
@@ -196,7 +353,7 @@ struct RouteState: Sendable {
             for agent in old.agents { scheduledNumbers[agent]?.remove(slot) }
         }
         guard let schedule else { return }
-        let organization = organizations[entries[Int(slot)].organization]
+        let organization = organizations[numbers[Int(slot)].organization]
         var agents = Set<UInt32>()
         for target in schedule.rules.map(\.target) + schedule.overrides.map(\.target) {
             if case .agentId(let id) = target?.target { agents.insert(symbols.intern(id)) }

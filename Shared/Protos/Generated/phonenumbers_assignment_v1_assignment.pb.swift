@@ -1457,6 +1457,12 @@ extension AssignmentV1 {
         ///
         /// Proto: `string state = 5`
         public var state: String = ""
+        /// How far assignment had applied inventory's events when it wrote this one:
+        /// a consumer of both feeds applies this event only after inventory's events
+        /// up to here, so a number's assignment never shows before its catalogue facts.
+        ///
+        /// Proto: `uint64 inventory_position = 6`
+        public var inventoryPosition: UInt64 = 0
 
         /// The fully qualified proto name.
         public static let protoName = "phonenumbers.assignment.v1.NumberAssignmentChanged"
@@ -4213,6 +4219,7 @@ extension AssignmentV1.NumberAssignmentChanged: CMessageBridge {
         self.organizationId = ProtoC.string(c.organization_id)
         self.agentId = ProtoC.string(c.agent_id)
         self.state = ProtoC.string(c.state)
+        self.inventoryPosition = c.inventory_position
     }
 
     /// Fills a C struct (already `_cInit`ed) for protobuf-c to pack; `arena` owns
@@ -4223,6 +4230,7 @@ extension AssignmentV1.NumberAssignmentChanged: CMessageBridge {
         if !self.organizationId.isEmpty { c.pointee.organization_id = arena.cString(self.organizationId) }
         if !self.agentId.isEmpty { c.pointee.agent_id = arena.cString(self.agentId) }
         if !self.state.isEmpty { c.pointee.state = arena.cString(self.state) }
+        c.pointee.inventory_position = self.inventoryPosition
     }
 }
 

@@ -4900,7 +4900,7 @@ const ProtobufCMessageDescriptor phonenumbers__assignment__v1__get_history_respo
   (ProtobufCMessageInit) phonenumbers__assignment__v1__get_history_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor phonenumbers__assignment__v1__number_assignment_changed__field_descriptors[5] =
+static const ProtobufCFieldDescriptor phonenumbers__assignment__v1__number_assignment_changed__field_descriptors[6] =
 {
   {
     "number_id",
@@ -4962,10 +4962,23 @@ static const ProtobufCFieldDescriptor phonenumbers__assignment__v1__number_assig
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "inventory_position",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Phonenumbers__Assignment__V1__NumberAssignmentChanged, inventory_position),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned phonenumbers__assignment__v1__number_assignment_changed__field_indices_by_name[] = {
   3,   /* field[3] = agent_id */
   1,   /* field[1] = e164 */
+  5,   /* field[5] = inventory_position */
   0,   /* field[0] = number_id */
   2,   /* field[2] = organization_id */
   4,   /* field[4] = state */
@@ -4973,7 +4986,7 @@ static const unsigned phonenumbers__assignment__v1__number_assignment_changed__f
 static const ProtobufCIntRange phonenumbers__assignment__v1__number_assignment_changed__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor phonenumbers__assignment__v1__number_assignment_changed__descriptor =
 {
@@ -4983,7 +4996,7 @@ const ProtobufCMessageDescriptor phonenumbers__assignment__v1__number_assignment
   "Phonenumbers__Assignment__V1__NumberAssignmentChanged",
   "phonenumbers.assignment.v1",
   sizeof(Phonenumbers__Assignment__V1__NumberAssignmentChanged),
-  5,
+  6,
   phonenumbers__assignment__v1__number_assignment_changed__field_descriptors,
   phonenumbers__assignment__v1__number_assignment_changed__field_indices_by_name,
   1,  phonenumbers__assignment__v1__number_assignment_changed__number_ranges,

@@ -747,10 +747,16 @@ struct  Phonenumbers__Assignment__V1__NumberAssignmentChanged
    * "available", "reserved", "assigned".
    */
   char *state;
+  /*
+   * How far assignment had applied inventory's events when it wrote this one:
+   * a consumer of both feeds applies this event only after inventory's events
+   * up to here, so a number's assignment never shows before its catalogue facts.
+   */
+  uint64_t inventory_position;
 };
 #define PHONENUMBERS__ASSIGNMENT__V1__NUMBER_ASSIGNMENT_CHANGED__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&phonenumbers__assignment__v1__number_assignment_changed__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
 
 
 /*
