@@ -11,12 +11,12 @@ struct LookupReplica: Sendable {
     let process: ServiceProcess
     let stack: AssignmentStack
 
-    static func start(_ stack: AssignmentStack) async throws -> LookupReplica {
+    static func start(_ stack: AssignmentStack, environment: [String: String] = [:]) async throws -> LookupReplica {
         let process = try ServiceProcess("lookup", jwtSecret: assignmentTestSecret, environment: [
             "PG_POOL_SIZE": "4",
             "PHONE_INVENTORY_ADDR": "127.0.0.1:\(stack.inventory.port)",
             "PHONE_ASSIGNMENT_ADDR": "127.0.0.1:\(stack.assignment.port)",
-        ])
+        ].merging(environment) { _, new in new })
         do {
             try await process.waitUntilHealthy(timeout: .seconds(60))
         } catch {

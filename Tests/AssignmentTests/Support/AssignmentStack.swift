@@ -40,17 +40,17 @@ final class AssignmentStack: Sendable {
     }
 
     /// Starts inventory, then assignment pointed at it, and waits until both
-    /// answer health checks.
-    static func start() async throws -> AssignmentStack {
+    /// answer health checks. `environment` goes to both (e.g. another Postgres).
+    static func start(environment: [String: String] = [:]) async throws -> AssignmentStack {
         let inventory = try ServiceProcess("inventory", jwtSecret: assignmentTestSecret,
-                                           environment: ["PG_POOL_SIZE": "4"])
+                                           environment: ["PG_POOL_SIZE": "4"].merging(environment) { _, new in new })
         do {
             try await inventory.waitUntilHealthy()
             let assignment = try ServiceProcess("assignment", jwtSecret: assignmentTestSecret, environment: [
                 "PG_POOL_SIZE": "8",
                 "PHONE_INVENTORY_ADDR": "127.0.0.1:\(inventory.port)",
                 "PHONE_RELEASE_COOLDOWN_SECONDS": String(releaseCooldownSeconds),
-            ])
+            ].merging(environment) { _, new in new })
             let stack = AssignmentStack(inventory: inventory, assignment: assignment)
             do {
                 try await assignment.waitUntilHealthy()

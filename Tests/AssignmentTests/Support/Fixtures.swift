@@ -44,7 +44,12 @@ struct Fixtures: Sendable {
     let inventory: InventoryAPI
 
     init() throws {
-        stack = try AssignmentStack.shared
+        try self.init(stack: AssignmentStack.shared)
+    }
+
+    /// Fixtures of another stack than the suite's.
+    init(stack: AssignmentStack) {
+        self.stack = stack
         admin = stack.api(.admin())
         inventory = stack.inventoryAdmin()
     }
