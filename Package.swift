@@ -368,7 +368,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AssignmentTests",
-            dependencies: ["RPC", "Protos", "Auth", "Store", "TestSupport"],
+            dependencies: ["RPC", "Protos", "Auth", "Store", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/AssignmentTests",
             swiftSettings: swiftSettings
         ),
