@@ -421,7 +421,8 @@ let package = Package(
         ),
         .testTarget(
             name: "AssignmentTests",
-            dependencies: ["RPC", "Protos", "Auth", "Store", "TestSupport", "ConsistencyCheck"],
+            dependencies: ["RPC", "Protos", "Auth", "Store", "TestSupport", "ConsistencyCheck",
+                           .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/AssignmentTests",
             swiftSettings: swiftSettings
         ),

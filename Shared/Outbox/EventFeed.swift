@@ -20,6 +20,9 @@ public enum EventFeed {
                                       idempotent: true, serverStreaming: true)
         router.registerServerStream(method) {
             (request: EventsV1.SubscribeRequest, context: RPCContext, writer: RPCStreamWriter<EventsV1.SubscribeResponse>) in
+            guard request.types.count <= 64, request.types.allSatisfy({ (1...128).contains($0.utf8.count) }) else {
+                throw RPCError.invalidArgument(field: "types", "at most 64 event types of 1 to 128 bytes each")
+            }
             guard request.afterPosition <= UInt64(Int64.max) else {
                 throw RPCError.invalidArgument(field: "after_position", "must be at most \(Int64.max)")
             }

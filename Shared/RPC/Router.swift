@@ -102,7 +102,13 @@ private func decode<Message: ProtoMessage>(_ type: Message.Type, _ payload: [UIn
     do {
         return try Message(serializedBytes: payload)
     } catch {
-        throw RPCError(.invalidArgument, "request is not a valid \(Message.protoName): \(error)")
+        // A bad string names its field (by proto name), like any other violation.
+        let violations: [RPCError.FieldViolation] = switch error.reason {
+        case .invalidUTF8(let field): [.init(field: field, description: "is not valid UTF-8")]
+        case .embeddedNUL(let field): [.init(field: field, description: "contains a NUL character")]
+        default: []
+        }
+        throw RPCError(.invalidArgument, "request is not a valid \(Message.protoName): \(error)", fieldViolations: violations)
     }
 }
 

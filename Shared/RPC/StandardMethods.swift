@@ -28,7 +28,10 @@ extension RPCRouter {
             MethodDescriptor(StandardMethod.listMethods, access: .anonymous, idempotent: true),
         ]
         register(MethodDescriptor(StandardMethod.healthCheck, access: .anonymous, idempotent: true)) {
-            (_: RpcV1.HealthCheckRequest, _) in
+            (request: RpcV1.HealthCheckRequest, _) in
+            guard request.service.utf8.count <= 128 else {
+                throw RPCError.invalidArgument(field: "service", "is longer than 128 bytes")
+            }
             var response = RpcV1.HealthCheckResponse()
             response.service = serviceName
             response.version = version

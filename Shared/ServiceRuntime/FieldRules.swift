@@ -24,6 +24,13 @@ public enum FieldRules {
         }
     }
 
+    /// Empty, or an ISO 3166-1 alpha-2 region code such as "US" (either case).
+    public static func regionCode(_ value: String, field: String) throws(RPCError) {
+        guard value.isEmpty || (value.utf8.count == 2 && value.utf8.allSatisfy({ ($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7a })) else {
+            throw RPCError.invalidArgument(field: field, "must be a two-letter ISO 3166 region code such as US")
+        }
+    }
+
     /// C0 and C1 controls and DEL (general category Cc), by value.
     private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
         scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value)

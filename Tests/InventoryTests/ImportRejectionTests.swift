@@ -184,13 +184,3 @@ struct RejectionCase: Sendable, CustomTestStringConvertible {
         await expectRPCError(.notFound) { try await admin.get(number: number) }
     }
 }
-
-extension Array where Element == UInt8 {
-    func containsSubsequence(_ needle: [UInt8]) -> Bool {
-        guard !needle.isEmpty, needle.count <= count else { return needle.isEmpty }
-        for start in 0...(count - needle.count) where self[start] == needle[0] {
-            if self[start..<(start + needle.count)].elementsEqual(needle) { return true }
-        }
-        return false
-    }
-}

@@ -110,22 +110,3 @@ final class RunningServer: Sendable {
         try await task.value
     }
 }
-
-extension RawPeer {
-    /// Reads one frame, or nil when the server closed the connection.
-    func readFrame() async -> RpcV1.Frame? {
-        await readFrameBytes().flatMap { try? RpcV1.Frame(serializedBytes: $0) }
-    }
-}
-
-func requestFrame(callID: UInt64, method: String, payload: [UInt8] = [], token: String? = nil, timeoutMicros: UInt64 = 0) -> [UInt8] {
-    var request = RpcV1.Request()
-    request.method = method
-    request.payload = payload
-    request.timeoutMicros = timeoutMicros
-    if let token { request.metadata = ["authorization": "Bearer \(token)"] }
-    var frame = RpcV1.Frame()
-    frame.callId = callID
-    frame.kind = .request(request)
-    return frame.serializedBytes()
-}

@@ -2,7 +2,8 @@ import Store
 import TestSupport
 import Testing
 
-/// Each service connects as its own role and can touch only its own schema.
+/// A role can touch only its own schema. (The bootstrap's service roles
+/// against the services' real schemas: AssignmentTests.DatabaseRoleTests.)
 @Suite("Role isolation")
 struct RoleIsolationTests {
     @Test("a role cannot read or write another role's schema (42501)")
@@ -40,28 +41,6 @@ struct RoleIsolationTests {
             // The owner's data is untouched.
             let rows = try await ownerDatabase.query("SELECT e164 FROM private_numbers")
             #expect(try rows.map { try $0.decode(String.self, at: 0) } == ["+14155550100"])
-        }
-    }
-
-    @Test("the bootstrap's service roles are confined to their own schemas")
-    func bootstrapRoles() async throws {
-        let services = ["inventory", "assignment", "lookup"]
-        for service in services {
-            var configuration = PostgresConfiguration(
-                host: TestPostgres.host, port: TestPostgres.port, database: TestPostgres.database,
-                user: service, password: TestPostgres.servicePassword(service)
-            )
-            configuration.pool.maxConnections = 1
-            let database = Database(configuration: configuration, logger: TestPostgres.logger)
-            let path = try await database.query("SELECT current_schemas(false)::text[] AS path")
-            #expect(try path[0].decode([String].self, column: "path") == [service])
-            for other in services where other != service {
-                let error = await #expect(throws: DatabaseError.self) {
-                    try await database.execute("CREATE TABLE \(other).planted (v int)")
-                }
-                #expect(error?.sqlState == DatabaseError.SQLState.insufficientPrivilege, "\(service) → \(other)")
-            }
-            await database.close()
         }
     }
 }

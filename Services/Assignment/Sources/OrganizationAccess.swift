@@ -1,5 +1,6 @@
 import Auth
 import RPC
+import ServiceRuntime
 
 /// Which organisation a caller acts for, and whether it may change things.
 /// Anything of another organisation is reported as NOT_FOUND.
@@ -20,7 +21,7 @@ struct OrganizationAccess {
             }
             return principal.organizationID!
         }
-        guard !requested.isEmpty else { throw RPCError.invalidArgument(field: field, "is required") }
+        try FieldRules.identifier(requested, field: field)
         return requested
     }
 

@@ -24,7 +24,9 @@ enum PoolNumbers {
     /// A prefix is a range of E.164 strings (':' sorts right after '9'), so the
     /// e164 index serves it even though the pattern is a parameter.
     static func conditions(_ filter: AssignmentV1.NumberFilter, first: Int) throws(RPCError) -> (sql: String, parameters: [(any PostgresEncodable)?]) {
+        try FieldRules.regionCode(filter.country, field: "filter.country")
         try FieldRules.text(filter.region, field: "filter.region", maximumLength: 100)
+        if !filter.numberType.isEmpty { try FieldRules.identifier(filter.numberType, field: "filter.number_type", maximumLength: 32) }
         for (field, digits) in [("filter.prefix", filter.prefix), ("filter.contains", filter.contains)] {
             guard digits.utf8.count <= 15, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
                 throw RPCError.invalidArgument(field: field, "must be at most 15 digits")

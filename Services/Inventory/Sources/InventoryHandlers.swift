@@ -45,6 +45,7 @@ struct InventoryHandlers: Sendable {
 
     @Sendable func getNumber(_ request: InventoryV1.GetNumberRequest, _ context: RPCContext) async throws -> InventoryV1.NumberResponse {
         let access = NumberAccess(try context.requirePrincipal())
+        _ = try ItemValidator.regionHint(request.regionHint)
         let record: NumberRecord?
         let name: String
         switch request.key {

@@ -13,6 +13,11 @@ struct NumberListing: Sendable {
         let after = try PageToken.decode(request.pageToken)
         try FieldRules.text(request.query, field: "query", maximumLength: 100)
         try FieldRules.text(request.region, field: "region", maximumLength: 100)
+        try FieldRules.regionCode(request.country, field: "country")
+        if !request.provider.isEmpty { _ = try ItemValidator.provider(request.provider) }
+        if !request.ownerOrganizationId.isEmpty && request.ownerOrganizationId != ItemValidator.ownerPoolFilter {
+            try FieldRules.identifier(request.ownerOrganizationId, field: "owner_organization_id")
+        }
 
         // An organisation sees only what it owns, whatever it asks for.
         var owner: String? = request.ownerOrganizationId.isEmpty ? nil : request.ownerOrganizationId

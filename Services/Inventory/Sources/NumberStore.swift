@@ -55,8 +55,8 @@ enum RequestIDs {
     }
 
     static func e164(_ text: String, regionHint: String) throws(RPCError) -> String {
-        if PhoneNumber.isPlausibleE164(text) { return text }
         let hint = try ItemValidator.regionHint(regionHint)
+        if PhoneNumber.isPlausibleE164(text) { return text }
         do {
             return try PhoneNumber(parsing: text, defaultRegion: hint).e164
         } catch {

@@ -99,10 +99,13 @@ struct LookupHandlers: Sendable {
 
     @Sendable func resolveTenant(_ request: LookupV1.ResolveTenantRequest, _ context: RPCContext) throws -> InlineAnswer<LookupV1.ResolveTenantResponse> {
         let viewer = try Self.viewer(context)
+        try FieldRules.regionCode(request.regionHint, field: "region_hint")
         enum Key { case tenant(String), number(E164Key) }
         let key: Key
         switch request.key {
-        case .tenantId(let id) where !id.isEmpty: key = .tenant(id)
+        case .tenantId(let id) where !id.isEmpty:
+            try FieldRules.text(id, field: "tenant_id", maximumLength: 200)
+            key = .tenant(id)
         case .number(let number): key = .number(try NumberInput.key(number, regionHint: request.regionHint, field: "number"))
         default: throw RPCError.invalidArgument(field: "key", "set tenant_id (an organisation id, slug or external id) or number")
         }

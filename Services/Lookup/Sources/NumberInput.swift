@@ -1,5 +1,6 @@
 import PhoneNumbers
 import RPC
+import ServiceRuntime
 
 /// An E.164 number as an integer: its digits after "+" (at most 15, the first
 /// not zero, so the value determines them). The projection's key.
@@ -43,6 +44,7 @@ enum NumberInput {
         guard text.utf8.count <= maximumLength else {
             throw RPCError.invalidArgument(field: field, "is longer than \(maximumLength) bytes")
         }
+        try FieldRules.regionCode(regionHint, field: "region_hint")
         let address = addressPart(text.utf8[...])
         if let key = scanE164(address, plusRequired: !regionHint.isEmpty) { return key }
         guard !regionHint.isEmpty else {

@@ -40,8 +40,7 @@ final class AssignmentStack: Sendable {
     }
 
     /// Starts inventory, then assignment pointed at it, and waits until both
-    /// answer health checks.
-    /// - Parameter environment: added to both processes' (e.g. another PG_PORT).
+    /// answer health checks. `environment` goes to both (e.g. another Postgres).
     static func start(environment: [String: String] = [:]) async throws -> AssignmentStack {
         let inventory = try ServiceProcess("inventory", jwtSecret: assignmentTestSecret,
                                            environment: ["PG_POOL_SIZE": "4"].merging(environment) { _, new in new })

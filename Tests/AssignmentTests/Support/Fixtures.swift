@@ -47,6 +47,7 @@ struct Fixtures: Sendable {
         try self.init(stack: AssignmentStack.shared)
     }
 
+    /// Fixtures of another stack than the suite's.
     init(stack: AssignmentStack) {
         self.stack = stack
         admin = stack.api(.admin())
