@@ -45,14 +45,20 @@ enum ProjectionLoader {
                        credentials_key_id, credentials_ciphertext, organization_id, agent_id, assignment_state
                   FROM numbers
                 """)
-            while true {
-                let batch = try await transaction.rawRows("FETCH 20000 FROM projection_numbers") { try LoadedNumber($0) }
-                if batch.isEmpty { break }
+            // The next batch is fetched and decoded on the database thread while
+            // this one goes into memory: Postgres and lookup work at once.
+            let fetch = { @Sendable in
+                try await transaction.rawRows("FETCH 20000 FROM projection_numbers") { try LoadedNumber($0) }
+            }
+            var batch = try await fetch()
+            while !batch.isEmpty {
+                async let next = fetch()
                 for number in batch {
                     if let facts = number.facts { state.apply(.cataloged(facts)) }
                     if let sealed = number.credentials { state.apply(.credentials(numberID: number.assignment.numberID, sealed: sealed)) }
                     state.apply(.assignment(number.assignment))
                 }
+                batch = try await next
             }
             for row in try await transaction.query("SELECT number_id, schedule FROM schedules") {
                 let schedule = try AssignmentV1.Schedule(serializedBytes: try row.decode([UInt8].self, at: 1))

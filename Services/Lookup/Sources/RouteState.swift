@@ -23,19 +23,17 @@ struct Symbols: Sendable {
     subscript(symbol: UInt32) -> String { names[Int(symbol)] }
 }
 
-/// One number as memory holds it: 72 bytes, strings as symbols or arena
+/// One number as memory holds it: 64 bytes, strings as symbols or arena
 /// offsets, and the links of its organisation's and agent's lists.
 struct PackedNumber: Sendable {
     var key: UInt64
     var id: UUID
-    /// Country, number type and provider, interned together (few combinations).
+    /// Country, number type, provider and region, interned together (far
+    /// fewer combinations than numbers).
     var profile: UInt32 = 0
-    var region: UInt32 = 0
     var trunk: UInt32 = 0
     /// Arena offset of provider_number_id and vapi_phone_number_id.
     var providerIDs: UInt32 = 0
-    /// Arena offset of the sealed credentials; 0 for none.
-    var credentials: UInt32 = 0
     var owner: UInt32 = 0
     var organization: UInt32 = 0
     var agent: UInt32 = 0
@@ -114,6 +112,8 @@ struct RouteState: Sendable {
     private var arena = ByteArena()
     private var byKey = SlotTable()
     private var byID = SlotTable()
+    /// Arena offsets of sealed credentials, for the numbers that have them.
+    private var credentials: [Int32: UInt32] = [:]
     private(set) var organizations: [UInt32: LookupV1.Organization] = [:]
     /// Slug and external id → organisation symbol, for ResolveTenant.
     private var organizationAliases: [String: UInt32] = [:]
@@ -147,20 +147,31 @@ struct RouteState: Sendable {
 
     subscript(slot: Int32) -> NumberEntry {
         let packed = numbers[Int(slot)]
-        let profile = symbols[packed.profile].split(separator: "\u{1}", omittingEmptySubsequences: false).map(String.init)
+        let profile = Self.profileParts(symbols[packed.profile])
         let ids = arena.strings(at: packed.providerIDs, count: 2)
-        var credentials: SealedCredentials?
-        if packed.credentials != 0 {
-            let sealed = arena.credentials(at: packed.credentials)
-            credentials = SealedCredentials(keyID: sealed.keyID, ciphertext: sealed.ciphertext)
+        var sealed: SealedCredentials?
+        if let offset = credentials[slot] {
+            let stored = arena.credentials(at: offset)
+            sealed = SealedCredentials(keyID: stored.keyID, ciphertext: stored.ciphertext)
         }
         return NumberEntry(
             id: packed.id, key: E164Key(value: packed.key), cataloged: packed.cataloged, retired: packed.retired,
-            state: packed.state, country: profile.count == 3 ? profile[0] : "", region: symbols[packed.region],
-            numberType: profile.count == 3 ? profile[1] : "", provider: profile.count == 3 ? profile[2] : "",
+            state: packed.state, country: profile[0], region: profile[3], numberType: profile[1], provider: profile[2],
             providerNumberID: ids[0], trunkID: symbols[packed.trunk], vapiPhoneNumberID: ids[1],
             capabilities: packed.capabilities, owner: packed.owner, organization: packed.organization, agent: packed.agent,
-            credentials: credentials)
+            credentials: sealed)
+    }
+
+    private static let profileSeparator: Character = "\u{1}"
+
+    private static func profile(_ facts: CatalogFacts) -> String {
+        [facts.country, facts.numberType, facts.provider, facts.region].joined(separator: String(profileSeparator))
+    }
+
+    /// Country, number type, provider, region.
+    private static func profileParts(_ profile: String) -> [String] {
+        let parts = profile.split(separator: profileSeparator, omittingEmptySubsequences: false).map(String.init)
+        return parts.count == 4 ? parts : ["", "", "", ""]
     }
 
     func schedule(at slot: Int32) -> ScheduleEntry? { schedules[slot] }
@@ -212,7 +223,7 @@ struct RouteState: Sendable {
         case .cataloged(let facts): catalog(facts)
         case .credentials(let id, let sealed):
             guard let slot = slot(for: id) else { return }
-            numbers[Int(slot)].credentials = sealed.map { arena.append(keyID: $0.keyID, ciphertext: $0.ciphertext) } ?? 0
+            credentials[slot] = sealed.map { arena.append(keyID: $0.keyID, ciphertext: $0.ciphertext) }
         case .assignment(let facts): assign(facts)
         case .schedule(let id, let schedule):
             guard let slot = slot(for: id) else { return }
@@ -264,12 +275,12 @@ struct RouteState: Sendable {
         let slot = slot(id: facts.numberID, key: key)
         var number = numbers[Int(slot)]
         number.cataloged = true
-        number.profile = symbols.intern(facts.country + "\u{1}" + facts.numberType + "\u{1}" + facts.provider)
-        number.region = symbols.intern(facts.region)
+        number.profile = symbols.intern(Self.profile(facts))
         number.trunk = symbols.intern(facts.trunkID)
-        let current = arena.strings(at: number.providerIDs, count: 2)
-        if current != [facts.providerNumberID, facts.vapiPhoneNumberID] {
-            number.providerIDs = arena.append(strings: [facts.providerNumberID, facts.vapiPhoneNumberID])
+        let ids = [facts.providerNumberID, facts.vapiPhoneNumberID]
+        // Stored again only when they changed (the arena never frees).
+        if number.providerIDs == 0 ? ids.contains(where: { !$0.isEmpty }) : arena.strings(at: number.providerIDs, count: 2) != ids {
+            number.providerIDs = arena.append(strings: ids)
         }
         number.capabilities = facts.capabilities
         number.retired = facts.retired

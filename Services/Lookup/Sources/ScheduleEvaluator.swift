@@ -1,4 +1,5 @@
 public import Foundation
+import Synchronization
 public import Protos
 
 /// Who takes a call on a number at a given moment.
@@ -24,11 +25,22 @@ public struct ScheduleEvaluator: Sendable {
     /// nil when neither the schedule's nor the organisation's zone is a known zone.
     public init?(_ schedule: AssignmentV1.Schedule, organizationTimeZone: String) {
         let identifier = schedule.timeZone.isEmpty ? organizationTimeZone : schedule.timeZone
+        guard let calendar = Self.calendar(in: identifier) else { return nil }
+        self.schedule = schedule
+        self.calendar = calendar
+    }
+
+    /// One calendar per zone, shared: schedules are many, zones few, and each
+    /// calendar is a sizeable object.
+    private static let calendars = Mutex<[String: Calendar]>([:])
+
+    private static func calendar(in identifier: String) -> Calendar? {
+        if let cached = calendars.withLock({ $0[identifier] }) { return cached }
         guard let zone = TimeZone(identifier: identifier) else { return nil }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone
-        self.schedule = schedule
-        self.calendar = calendar
+        calendars.withLock { $0[identifier] = calendar }
+        return calendar
     }
 
     /// Which part of the schedule decided.
