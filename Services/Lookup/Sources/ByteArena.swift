@@ -139,7 +139,10 @@ struct ByteArena: Sendable {
     private static func uuidBytes(_ utf8: [UInt8]) -> [UInt8]? {
         guard utf8[8] == UInt8(ascii: "-"), utf8[13] == UInt8(ascii: "-"), utf8[18] == UInt8(ascii: "-"),
               utf8[23] == UInt8(ascii: "-") else { return nil }
-        return hexBytes(utf8.lazy.filter { $0 != UInt8(ascii: "-") })
+        var digits: [UInt8] = []
+        digits.reserveCapacity(32)
+        for range in [0..<8, 9..<13, 14..<18, 19..<23, 24..<36] { digits += utf8[range] }
+        return hexBytes(digits)
     }
 
     /// Bytes of exactly 32 lowercase hex digits, else nil (uppercase would not round-trip).

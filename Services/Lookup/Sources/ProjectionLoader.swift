@@ -54,9 +54,7 @@ enum ProjectionLoader {
             while !batch.isEmpty {
                 async let next = fetch()
                 for number in batch {
-                    if let facts = number.facts { state.apply(.cataloged(facts)) }
-                    if let sealed = number.credentials { state.apply(.credentials(numberID: number.assignment.numberID, sealed: sealed)) }
-                    state.apply(.assignment(number.assignment))
+                    state.load(number.facts, credentials: number.credentials, assignment: number.assignment)
                 }
                 batch = try await next
             }

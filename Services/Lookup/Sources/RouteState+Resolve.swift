@@ -70,9 +70,10 @@ extension RouteState {
     /// The destination: the schedule's choice at `instant` when the number has
     /// one, else (or when it chooses nobody) the connected agent.
     private func decide(_ route: inout LookupV1.Route, entry: NumberEntry, slot: Int32, at instant: Date) {
-        if let schedule = schedule(at: slot) {
+        if hasSchedule(slot) {
             route.hasSchedule = true
-            if let evaluator = schedule.evaluator {
+            // Evaluated in the schedule's zone, or the organisation's as it is now.
+            if let evaluator = evaluator(for: slot) {
                 route.timeZone = evaluator.timeZone
                 let (decision, source) = evaluator.evaluate(at: instant)
                 switch decision {

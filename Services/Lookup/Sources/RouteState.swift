@@ -95,9 +95,9 @@ struct AgentEntry: Sendable {
 }
 
 struct ScheduleEntry: Sendable {
-    var schedule: AssignmentV1.Schedule
-    /// nil when neither the schedule's nor the organisation's zone is known.
-    var evaluator: ScheduleEvaluator?
+    /// The schedule, encoded: a few hundred bytes, decoded only when a call on
+    /// the number needs it (a decoded schedule is several times larger).
+    var encoded: [UInt8]
     /// Agents the schedule can route to (rules, overrides, default).
     var agents: Set<UInt32>
 }
@@ -174,7 +174,14 @@ struct RouteState: Sendable {
         return parts.count == 4 ? parts : ["", "", "", ""]
     }
 
-    func schedule(at slot: Int32) -> ScheduleEntry? { schedules[slot] }
+    func hasSchedule(_ slot: Int32) -> Bool { schedules[slot] != nil }
+
+    /// The number's schedule, ready to evaluate in its zone (or its
+    /// organisation's); nil without a schedule or a known zone.
+    func evaluator(for slot: Int32) -> ScheduleEvaluator? {
+        guard let entry = schedules[slot], let schedule = try? AssignmentV1.Schedule(serializedBytes: entry.encoded) else { return nil }
+        return ScheduleEvaluator(schedule, organizationTimeZone: organizations[numbers[Int(slot)].organization]?.timeZone ?? "")
+    }
     func organization(_ symbol: UInt32) -> LookupV1.Organization? { organizations[symbol] }
     func agent(_ symbol: UInt32) -> AgentEntry? { agents[symbol] }
 
@@ -262,6 +269,11 @@ struct RouteState: Sendable {
             }
             return slot
         }
+        return append(id: id, key: key)
+    }
+
+    /// A new number's slot, indexed by key and id.
+    private mutating func append(id: UUID, key: E164Key) -> Int32 {
         let slot = Int32(numbers.count)
         numbers.append(PackedNumber(key: key.value, id: id))
         let numbers = self.numbers  // the tables rehash from it when they grow
@@ -270,9 +282,22 @@ struct RouteState: Sendable {
         return slot
     }
 
+    /// Adds a number read from lookup's schema at start-up. Every row there is
+    /// a different number (by id and by E.164), so no index is searched first.
+    mutating func load(_ facts: CatalogFacts?, credentials sealed: SealedCredentials?, assignment: AssignmentFacts) {
+        guard let key = E164Key(e164: assignment.e164) else { return }
+        let slot = append(id: assignment.numberID, key: key)
+        if let facts { catalog(facts, at: slot) }
+        if let sealed { credentials[slot] = arena.append(keyID: sealed.keyID, ciphertext: sealed.ciphertext) }
+        assign(assignment, at: slot)
+    }
+
     private mutating func catalog(_ facts: CatalogFacts) {
         guard let key = E164Key(e164: facts.e164) else { return }
-        let slot = slot(id: facts.numberID, key: key)
+        catalog(facts, at: slot(id: facts.numberID, key: key))
+    }
+
+    private mutating func catalog(_ facts: CatalogFacts, at slot: Int32) {
         var number = numbers[Int(slot)]
         number.cataloged = true
         number.profile = symbols.intern(Self.profile(facts))
@@ -290,7 +315,10 @@ struct RouteState: Sendable {
 
     private mutating func assign(_ facts: AssignmentFacts) {
         guard let key = E164Key(e164: facts.e164) else { return }
-        let slot = slot(id: facts.numberID, key: key)
+        assign(facts, at: slot(id: facts.numberID, key: key))
+    }
+
+    private mutating func assign(_ facts: AssignmentFacts, at slot: Int32) {
         let before = numbers[Int(slot)]
         let organization = facts.state == .available ? 0 : symbols.intern(facts.organizationID ?? "")
         let agent = symbols.intern(facts.agentID ?? "")
@@ -364,17 +392,13 @@ struct RouteState: Sendable {
             for agent in old.agents { scheduledNumbers[agent]?.remove(slot) }
         }
         guard let schedule else { return }
-        let organization = organizations[numbers[Int(slot)].organization]
         var agents = Set<UInt32>()
         for target in schedule.rules.map(\.target) + schedule.overrides.map(\.target) {
             if case .agentId(let id) = target?.target { agents.insert(symbols.intern(id)) }
         }
         if !schedule.defaultAgentId.isEmpty { agents.insert(symbols.intern(schedule.defaultAgentId)) }
         for agent in agents { scheduledNumbers[agent, default: []].insert(slot) }
-        schedules[slot] = ScheduleEntry(
-            schedule: schedule,
-            evaluator: ScheduleEvaluator(schedule, organizationTimeZone: organization?.timeZone ?? ""),
-            agents: agents)
+        schedules[slot] = ScheduleEntry(encoded: schedule.serializedBytes(), agents: agents)
     }
 
     private mutating func upsertOrganization(_ organization: AssignmentV1.Organization) {
@@ -393,12 +417,6 @@ struct RouteState: Sendable {
         }
         if !organization.slug.isEmpty { organizationAliases[organization.slug] = symbol }
         if !organization.externalId.isEmpty { organizationAliases[organization.externalId] = symbol }
-        // Schedules without a zone of their own follow the organisation's.
-        if previous?.timeZone != organization.timeZone {
-            for slot in numbers(of: symbol) where schedules[slot] != nil {
-                setSchedule(schedules[slot]?.schedule, at: slot)
-            }
-        }
     }
 
     private mutating func deleteOrganization(_ id: String) {
