@@ -17,11 +17,17 @@ struct ByteArena: Sendable {
 
     /// Stores `strings` one after another; their offset, or 0 when all are empty.
     mutating func append(strings: [String]) -> UInt32 {
-        guard strings.contains(where: { !$0.isEmpty }) else { return 0 }
+        Self.encode(strings).map { append($0) } ?? 0
+    }
+
+    /// `strings` encoded as the arena stores them; nil when all are empty.
+    /// Pure, so it can run away from the state (e.g. while loading).
+    static func encode(_ strings: [String]) -> [UInt8]? {
+        guard strings.contains(where: { !$0.isEmpty }) else { return nil }
         var encoded: [UInt8] = []
         encoded.reserveCapacity(64)
-        for string in strings { Self.encode(string, into: &encoded) }
-        return append(encoded)
+        for string in strings { encode(string, into: &encoded) }
+        return encoded
     }
 
     /// The `count` strings stored at `offset` (empty strings for offset 0).
@@ -55,7 +61,8 @@ struct ByteArena: Sendable {
         }
     }
 
-    private mutating func append(_ encoded: [UInt8]) -> UInt32 {
+    /// Stores bytes made by `encode(_:)`; their offset.
+    mutating func append(_ encoded: [UInt8]) -> UInt32 {
         precondition(encoded.count <= Self.chunkSize, "a field of \(encoded.count) bytes does not fit the arena")
         if chunks[chunks.count - 1].count + encoded.count > Self.chunkSize {
             var chunk: [UInt8] = []
@@ -142,30 +149,28 @@ struct ByteArena: Sendable {
         var digits: [UInt8] = []
         digits.reserveCapacity(32)
         for range in [0..<8, 9..<13, 14..<18, 19..<23, 24..<36] { digits += utf8[range] }
-        return hexBytes(digits)
+        return hexBytes(digits[...])
     }
 
     /// Bytes of exactly 32 lowercase hex digits, else nil (uppercase would not round-trip).
-    private static func hexBytes<Digits: Collection<UInt8>>(_ digits: Digits) -> [UInt8]? {
+    private static func hexBytes(_ digits: ArraySlice<UInt8>) -> [UInt8]? {
         guard digits.count == 32 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(16)
-        var high: UInt8?
-        for digit in digits {
-            let value: UInt8
-            switch digit {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = digit - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = digit - UInt8(ascii: "a") + 10
-            default: return nil
-            }
-            if let pending = high {
-                out.append(pending << 4 | value)
-                high = nil
-            } else {
-                high = value
-            }
+        var out = [UInt8](repeating: 0, count: 16)
+        var index = digits.startIndex
+        for position in 0..<16 {
+            guard let high = nibble(digits[index]), let low = nibble(digits[index + 1]) else { return nil }
+            out[position] = high << 4 | low
+            index += 2
         }
         return out
+    }
+
+    private static func nibble(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        default: nil
+        }
     }
 
     private static func hexString(_ bytes: ArraySlice<UInt8>) -> String {

@@ -164,7 +164,7 @@ struct RouteState: Sendable {
 
     private static let profileSeparator: Character = "\u{1}"
 
-    private static func profile(_ facts: CatalogFacts) -> String {
+    static func profile(_ facts: CatalogFacts) -> String {
         [facts.country, facts.numberType, facts.provider, facts.region].joined(separator: String(profileSeparator))
     }
 
@@ -282,30 +282,46 @@ struct RouteState: Sendable {
         return slot
     }
 
+    /// What cataloguing derives from a number's facts without the state, so a
+    /// loader can work it out on another thread.
+    struct PreparedFacts: Sendable {
+        var facts: CatalogFacts
+        var profile: String
+        var encodedIDs: [UInt8]?
+
+        init(_ facts: CatalogFacts) {
+            self.facts = facts
+            profile = RouteState.profile(facts)
+            encodedIDs = ByteArena.encode([facts.providerNumberID, facts.vapiPhoneNumberID])
+        }
+    }
+
     /// Adds a number read from lookup's schema at start-up. Every row there is
     /// a different number (by id and by E.164), so no index is searched first.
-    mutating func load(_ facts: CatalogFacts?, credentials sealed: SealedCredentials?, assignment: AssignmentFacts) {
+    mutating func load(_ prepared: PreparedFacts?, credentials sealed: SealedCredentials?, assignment: AssignmentFacts) {
         guard let key = E164Key(e164: assignment.e164) else { return }
         let slot = append(id: assignment.numberID, key: key)
-        if let facts { catalog(facts, at: slot) }
+        if let prepared { catalog(prepared, at: slot) }
         if let sealed { credentials[slot] = arena.append(keyID: sealed.keyID, ciphertext: sealed.ciphertext) }
         assign(assignment, at: slot)
     }
 
     private mutating func catalog(_ facts: CatalogFacts) {
         guard let key = E164Key(e164: facts.e164) else { return }
-        catalog(facts, at: slot(id: facts.numberID, key: key))
+        catalog(PreparedFacts(facts), at: slot(id: facts.numberID, key: key))
     }
 
-    private mutating func catalog(_ facts: CatalogFacts, at slot: Int32) {
+    private mutating func catalog(_ prepared: PreparedFacts, at slot: Int32) {
+        let facts = prepared.facts
         var number = numbers[Int(slot)]
         number.cataloged = true
-        number.profile = symbols.intern(Self.profile(facts))
+        number.profile = symbols.intern(prepared.profile)
         number.trunk = symbols.intern(facts.trunkID)
-        let ids = [facts.providerNumberID, facts.vapiPhoneNumberID]
         // Stored again only when they changed (the arena never frees).
-        if number.providerIDs == 0 ? ids.contains(where: { !$0.isEmpty }) : arena.strings(at: number.providerIDs, count: 2) != ids {
-            number.providerIDs = arena.append(strings: ids)
+        if number.providerIDs == 0 {
+            number.providerIDs = prepared.encodedIDs.map { arena.append($0) } ?? 0
+        } else if arena.strings(at: number.providerIDs, count: 2) != [facts.providerNumberID, facts.vapiPhoneNumberID] {
+            number.providerIDs = prepared.encodedIDs.map { arena.append($0) } ?? 0
         }
         number.capabilities = facts.capabilities
         number.retired = facts.retired
