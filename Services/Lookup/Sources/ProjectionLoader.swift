@@ -54,7 +54,7 @@ enum ProjectionLoader {
             while !batch.isEmpty {
                 async let next = fetch()
                 for number in batch {
-                    state.load(number.prepared, credentials: number.credentials, assignment: number.assignment)
+                    state.load(number.facts, credentials: number.credentials, assignment: number.assignment)
                 }
                 batch = try await next
             }
@@ -72,8 +72,7 @@ enum ProjectionLoader {
 
 /// One row of `numbers`, read from libpq's buffers.
 private struct LoadedNumber: Sendable {
-    /// Prepared here, on the database thread, while memory takes the previous batch.
-    var prepared: RouteState.PreparedFacts?
+    var facts: CatalogFacts?
     var credentials: SealedCredentials?
     var assignment: AssignmentFacts
 
@@ -86,12 +85,12 @@ private struct LoadedNumber: Sendable {
         guard let id = row.bytes(0).flatMap(UUIDText.parse) else { throw Unreadable(column: "number_id") }
         let e164 = row.string(1) ?? ""
         if row.bool(2) == true {
-            prepared = RouteState.PreparedFacts(CatalogFacts(
+            facts = CatalogFacts(
                 numberID: id, e164: e164, country: row.string(3) ?? "", region: row.string(4) ?? "",
                 numberType: row.string(5) ?? "", provider: row.string(6) ?? "", providerNumberID: row.string(7) ?? "",
                 trunkID: row.string(8) ?? "", vapiPhoneNumberID: row.string(9) ?? "",
                 capabilities: Capabilities(bits: UInt8(truncatingIfNeeded: row.int64(10) ?? 0)),
-                retired: row.bool(11) ?? false, ownerOrganizationID: row.string(12), version: row.int64(13) ?? 0))
+                retired: row.bool(11) ?? false, ownerOrganizationID: row.string(12), version: row.int64(13) ?? 0)
         }
         if let keyID = row.string(14), let ciphertext = row.bytea(15) {
             credentials = SealedCredentials(keyID: keyID, ciphertext: ciphertext)

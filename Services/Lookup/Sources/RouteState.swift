@@ -282,8 +282,10 @@ struct RouteState: Sendable {
         return slot
     }
 
-    /// What cataloguing derives from a number's facts without the state, so a
-    /// loader can work it out on another thread.
+    /// What cataloguing derives from a number's facts before touching the state.
+    /// (Working it out on the loader's database thread was tried: the buffers
+    /// then are allocated on one thread and freed on another, which cost more
+    /// in page faults than it saved.)
     struct PreparedFacts: Sendable {
         var facts: CatalogFacts
         var profile: String
@@ -298,10 +300,10 @@ struct RouteState: Sendable {
 
     /// Adds a number read from lookup's schema at start-up. Every row there is
     /// a different number (by id and by E.164), so no index is searched first.
-    mutating func load(_ prepared: PreparedFacts?, credentials sealed: SealedCredentials?, assignment: AssignmentFacts) {
+    mutating func load(_ facts: CatalogFacts?, credentials sealed: SealedCredentials?, assignment: AssignmentFacts) {
         guard let key = E164Key(e164: assignment.e164) else { return }
         let slot = append(id: assignment.numberID, key: key)
-        if let prepared { catalog(prepared, at: slot) }
+        if let facts { catalog(PreparedFacts(facts), at: slot) }
         if let sealed { credentials[slot] = arena.append(keyID: sealed.keyID, ciphertext: sealed.ciphertext) }
         assign(assignment, at: slot)
     }
