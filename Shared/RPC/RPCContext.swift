@@ -21,9 +21,11 @@ public struct RPCContext: Sendable {
     public var logger: Logger
     /// The peer's address, for logs.
     public var remoteAddress: String
+    /// The call's trace id: the caller's `trace-id`, or one the server made.
+    private var assignedTraceID: String?
 
     public init(method: String, callID: UInt64, principal: Principal?, metadata: [String: String],
-                deadline: NIODeadline, logger: Logger, remoteAddress: String) {
+                deadline: NIODeadline, logger: Logger, remoteAddress: String, traceID: String? = nil) {
         self.method = method
         self.callID = callID
         self.principal = principal
@@ -31,10 +33,11 @@ public struct RPCContext: Sendable {
         self.deadline = deadline
         self.logger = logger
         self.remoteAddress = remoteAddress
+        self.assignedTraceID = traceID
     }
 
     public var idempotencyKey: String? { metadata[MetadataKey.idempotencyKey] }
-    public var traceID: String? { metadata[MetadataKey.traceID] }
+    public var traceID: String? { assignedTraceID ?? metadata[MetadataKey.traceID] }
 
     /// The verified caller, or UNAUTHENTICATED (for handlers of authenticated methods).
     public func requirePrincipal() throws(RPCError) -> Principal {

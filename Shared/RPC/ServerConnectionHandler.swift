@@ -148,12 +148,10 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         let isStream = route.descriptor.isServerStreaming
         let deadline = deadline(for: request, started: started, isStream: isStream)
         let traceID = TraceID.accepted(request.metadata[MetadataKey.traceID]) ?? TraceID.generate()
-        var metadata = request.metadata
-        metadata[MetadataKey.traceID] = traceID
         let call = CallInfo(method: request.method, started: started, logger: callLogger(request.method, traceID))
         let rpcContext = RPCContext(
-            method: request.method, callID: callID, principal: principal, metadata: metadata,
-            deadline: deadline, logger: call.logger, remoteAddress: remoteAddress)
+            method: request.method, callID: callID, principal: principal, metadata: request.metadata,
+            deadline: deadline, logger: call.logger, remoteAddress: remoteAddress, traceID: traceID)
 
         switch route.handler {
         case .inline(let handler):

@@ -112,6 +112,8 @@ struct RouteState: Sendable {
     private var arena = ByteArena()
     private var byKey = SlotTable()
     private var byID = SlotTable()
+    /// Each profile symbol's parts (country, type, provider, region), split once.
+    private var profiles: [UInt32: [String]] = [:]
     /// Arena offsets of sealed credentials, for the numbers that have them.
     private var credentials: [Int32: UInt32] = [:]
     private(set) var organizations: [UInt32: LookupV1.Organization] = [:]
@@ -147,7 +149,7 @@ struct RouteState: Sendable {
 
     subscript(slot: Int32) -> NumberEntry {
         let packed = numbers[Int(slot)]
-        let profile = Self.profileParts(symbols[packed.profile])
+        let profile = profiles[packed.profile] ?? Self.profileParts(symbols[packed.profile])
         let ids = arena.strings(at: packed.providerIDs, count: 2)
         var sealed: SealedCredentials?
         if let offset = credentials[slot] {
@@ -318,6 +320,7 @@ struct RouteState: Sendable {
         var number = numbers[Int(slot)]
         number.cataloged = true
         number.profile = symbols.intern(prepared.profile)
+        if profiles[number.profile] == nil { profiles[number.profile] = Self.profileParts(prepared.profile) }
         number.trunk = symbols.intern(facts.trunkID)
         // Stored again only when they changed (the arena never frees).
         if number.providerIDs == 0 {
