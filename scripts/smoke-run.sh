@@ -13,7 +13,9 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
 
 export RUN_DIR="$repo_root/.run/smoke"
-export PG_PORT="${SMOKE_PG_PORT:-55434}" PG_DATA_DIR="$repo_root/.pgdata-smoke"
+# Ports below the kernel's ephemeral range (32768 and up): the smoke test runs after
+# thousands of test connections, any of which may hold a port in that range.
+export PG_PORT="${SMOKE_PG_PORT:-25434}" PG_DATA_DIR="$repo_root/.pgdata-smoke"
 export INVENTORY_PORT="${SMOKE_BASE_PORT:-17101}"
 export ASSIGNMENT_PORT=$((INVENTORY_PORT + 1)) LOOKUP_PORT=$((INVENTORY_PORT + 2))
 unset PHONE_JWT_SECRET PHONE_TOKEN PHONE_CREDENTIAL_KEYS
