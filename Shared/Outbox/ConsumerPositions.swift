@@ -54,43 +54,9 @@ public struct ConsumerPositions: Sendable {
         try await transaction.execute(
             "UPDATE \(table) SET position = $2, updated_at = now() WHERE stream = $1", [stream, position])
     }
-
-    /// Records that the event at `position` was applied, which must directly follow
-    /// the stored position (positions are dense). Throws `ConsumerPositionError`
-    /// when it does not: the event is a duplicate, or one was skipped.
-    public func store(stream: String, position: Int64, in transaction: Transaction) async throws {
-        try await advance(stream: stream, from: position - 1, to: position, in: transaction)
-    }
-
-    /// Moves `stream` from `previous` to `position`, for a reader that legitimately
-    /// passes over positions (e.g. a type-filtered read whose page says how far it
-    /// looked). Refuses unless the stored position is exactly `previous`, so
-    /// concurrent appliers cannot both apply the same events: the second one's
-    /// update finds the row changed and fails, rolling back its transaction.
-    public func advance(stream: String, from previous: Int64, to position: Int64, in transaction: Transaction) async throws {
-        guard position > previous, previous >= 0 else {
-            throw ConsumerPositionError(stream: stream, stored: nil, expected: previous, attempted: position)
-        }
-        let updated = try await transaction.execute(
-            "UPDATE \(table) SET position = $3, updated_at = now() WHERE stream = $1 AND position = $2",
-            [stream, previous, position]
-        )
-        if updated == 1 { return }
-        if previous == 0 {
-            // First event of the stream: there is no row yet. ON CONFLICT keeps a
-            // racing first writer from turning this into a unique violation.
-            let inserted = try await transaction.execute(
-                "INSERT INTO \(table) (stream, position) VALUES ($1, $2) ON CONFLICT (stream) DO NOTHING",
-                [stream, position]
-            )
-            if inserted == 1 { return }
-        }
-        let stored = try await load(stream: stream, in: transaction)
-        throw ConsumerPositionError(stream: stream, stored: stored, expected: previous, attempted: position)
-    }
 }
 
-/// A consumer tried to record a position that does not follow the stored one.
+/// Events arrived that do not follow the position applied so far (a gap).
 public struct ConsumerPositionError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The stream concerned.
     public var stream: String
@@ -100,9 +66,6 @@ public struct ConsumerPositionError: Error, Sendable, Hashable, CustomStringConv
     public var expected: Int64
     /// The position the caller tried to record.
     public var attempted: Int64
-
-    /// True when the event was already applied (a duplicate delivery or a racing replica).
-    public var isDuplicate: Bool { stored.map { attempted <= $0 } ?? false }
 
     /// Names the stream and positions; no payloads.
     public var description: String {

@@ -12,9 +12,6 @@ struct ByteArena: Sendable {
     private static let chunkSize = 1 << 20
     private var chunks: [[UInt8]] = [[0]]
 
-    /// Bytes in use (for status and sizing).
-    var byteCount: Int { chunks.reduce(0) { $0 + $1.count } }
-
     /// Stores `strings` one after another; their offset, or 0 when all are empty.
     mutating func append(strings: [String]) -> UInt32 {
         Self.encode(strings).map { append($0) } ?? 0

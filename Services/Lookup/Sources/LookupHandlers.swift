@@ -199,7 +199,7 @@ struct LookupHandlers: Sendable {
 
     /// The route, with credentials opened when asked for (and allowed).
     private func route(_ key: E164Key, at instant: Date, viewer: Viewer, withCredentials: Bool) -> Result<LookupV1.Route, RPCError> {
-        store.read { $0.resolve(key, at: instant, viewer: viewer) }.flatMap { resolved in
+        store.read { $0.resolve(key, at: instant, viewer: viewer, withCredentials: withCredentials) }.flatMap { resolved in
             var route = resolved.route
             guard withCredentials, let sealed = resolved.sealed else { return .success(route) }
             guard let keyRing else {

@@ -7,7 +7,7 @@ import RPC
 /// an organisation id for organisation users (only theirs).
 typealias Viewer = String?
 
-/// A resolved route, and the sealed credentials to open if the caller asked.
+/// A resolved route, and the sealed credentials to open when the caller asked.
 struct ResolvedRoute: Sendable {
     var route: LookupV1.Route
     var sealed: SealedCredentials?
@@ -17,11 +17,11 @@ extension RouteState {
     /// Who takes a call on `key` at `instant`. Unknown numbers (and numbers of
     /// other organisations, for organisation users) are NOT_FOUND; retired
     /// numbers and numbers nobody holds are FAILED_PRECONDITION.
-    func resolve(_ key: E164Key, at instant: Date, viewer: Viewer) -> Result<ResolvedRoute, RPCError> {
+    func resolve(_ key: E164Key, at instant: Date, viewer: Viewer, withCredentials: Bool = false) -> Result<ResolvedRoute, RPCError> {
         guard let slot = slot(for: key), visible(slot, to: viewer) else {
             return .failure(RPCError(.notFound, "number \(key.e164) is not in the catalogue"))
         }
-        let entry = self[slot]
+        let entry = self.entry(slot, withCredentials: withCredentials)
         if entry.retired {
             return .failure(RPCError(.failedPrecondition, "number \(key.e164) is retired"))
         }
@@ -63,7 +63,7 @@ extension RouteState {
         route.capabilities = entry.capabilities.message
         route.ownedByOrganization = entry.owner != 0 && entry.owner == entry.organization
         route.connectedAgentId = symbols[entry.agent]
-        route.hasCredentials = entry.credentials != nil
+        route.hasCredentials = entry.hasCredentials
         return route
     }
 

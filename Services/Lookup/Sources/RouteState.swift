@@ -86,6 +86,8 @@ struct NumberEntry: Sendable {
     var owner: UInt32
     var organization: UInt32
     var agent: UInt32
+    var hasCredentials: Bool
+    /// Filled only when asked for (`RouteState.entry(_:withCredentials:)`).
     var credentials: SealedCredentials?
 }
 
@@ -147,12 +149,17 @@ struct RouteState: Sendable {
         byID.find(hash: Self.hash(id)) { numbers[Int($0)].id == id }
     }
 
-    subscript(slot: Int32) -> NumberEntry {
+    subscript(slot: Int32) -> NumberEntry { entry(slot, withCredentials: false) }
+
+    /// The number with its strings; the sealed credentials only when asked for
+    /// (copying them out is wasted work on every other call).
+    func entry(_ slot: Int32, withCredentials: Bool) -> NumberEntry {
         let packed = numbers[Int(slot)]
         let profile = profiles[packed.profile] ?? Self.profileParts(symbols[packed.profile])
         let ids = arena.strings(at: packed.providerIDs, count: 2)
+        let offset = credentials[slot]
         var sealed: SealedCredentials?
-        if let offset = credentials[slot] {
+        if withCredentials, let offset {
             let stored = arena.credentials(at: offset)
             sealed = SealedCredentials(keyID: stored.keyID, ciphertext: stored.ciphertext)
         }
@@ -161,7 +168,7 @@ struct RouteState: Sendable {
             state: packed.state, country: profile[0], region: profile[3], numberType: profile[1], provider: profile[2],
             providerNumberID: ids[0], trunkID: symbols[packed.trunk], vapiPhoneNumberID: ids[1],
             capabilities: packed.capabilities, owner: packed.owner, organization: packed.organization, agent: packed.agent,
-            credentials: sealed)
+            hasCredentials: offset != nil, credentials: sealed)
     }
 
     private static let profileSeparator: Character = "\u{1}"
@@ -252,10 +259,8 @@ struct RouteState: Sendable {
     }
 
     private static func hash(_ id: UUID) -> UInt64 {
-        let bytes = id.uuid
-        let high = [bytes.0, bytes.1, bytes.2, bytes.3, bytes.4, bytes.5, bytes.6, bytes.7].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        let low = [bytes.8, bytes.9, bytes.10, bytes.11, bytes.12, bytes.13, bytes.14, bytes.15].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        return SlotTable.hash(high ^ low &* 31)
+        let halves = withUnsafeBytes(of: id.uuid) { ($0.loadUnaligned(as: UInt64.self), $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
+        return SlotTable.hash(halves.0 ^ halves.1 &* 31)
     }
 
     /// The number's slot, created (uncatalogued) on first sight.
