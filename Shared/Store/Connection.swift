@@ -97,12 +97,13 @@ public final class Connection: Sendable {
     /// straight from libpq's buffers, without a string per cell: for reading
     /// many rows fast. `transform` runs on the database thread.
     public func rawRows<Row: Sendable>(_ sql: String, _ parameters: [(any PostgresEncodable)?] = [],
+                                       format: RawRow.Format = .text,
                                        _ transform: @escaping @Sendable (RawRow) throws -> Row) async throws -> [Row] {
         try await onThreadPool(threadPool) { () throws(DatabaseError) -> [Row] in
             let encoded = try EncodedParameters(parameters, sql: sql)
             return try self.withLiveHandle(sql: sql) { pointer throws(DatabaseError) -> [Row] in
                 let raw = encoded.withCArrays { count, types, values in
-                    PQexecParams(pointer, sql, count, types, values, nil, nil, 0)
+                    PQexecParams(pointer, sql, count, types, values, nil, nil, format.rawValue)
                 }
                 defer { PQclear(raw) }
                 let result = try self.succeeded(raw, pointer: pointer, sql: sql)

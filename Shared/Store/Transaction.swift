@@ -42,8 +42,9 @@ public struct Transaction: Sendable {
     /// Runs one statement inside the transaction, mapping rows straight from
     /// libpq's buffers (see `Connection.rawRows`).
     public func rawRows<Row: Sendable>(_ sql: String, _ parameters: [(any PostgresEncodable)?] = [],
+                                       format: RawRow.Format = .text,
                                        _ transform: @escaping @Sendable (RawRow) throws -> Row) async throws -> [Row] {
-        try await connection.rawRows(sql, parameters, transform)
+        try await connection.rawRows(sql, parameters, format: format, transform)
     }
 
     /// Queues a notification; Postgres delivers it only if and when this transaction commits.

@@ -2,6 +2,7 @@ import Foundation
 import LookupService
 import ServiceRuntime
 
+MallocTuning.limitArenas()
 let environment = ProcessInfo.processInfo.environment
 switch CommandLine.arguments.dropFirst().first {
 case nil:

@@ -11,20 +11,15 @@ import Foundation
 struct ByteArena: Sendable {
     private static let chunkSize = 1 << 20
     private var chunks: [[UInt8]] = [[0]]
+    /// Where a value is encoded before it is copied in (kept to reuse its buffer).
+    private var scratch: [UInt8] = []
 
     /// Stores `strings` one after another; their offset, or 0 when all are empty.
     mutating func append(strings: [String]) -> UInt32 {
-        Self.encode(strings).map { append($0) } ?? 0
-    }
-
-    /// `strings` encoded as the arena stores them; nil when all are empty.
-    /// Pure, so it can run away from the state (e.g. while loading).
-    static func encode(_ strings: [String]) -> [UInt8]? {
-        guard strings.contains(where: { !$0.isEmpty }) else { return nil }
-        var encoded: [UInt8] = []
-        encoded.reserveCapacity(64)
-        for string in strings { encode(string, into: &encoded) }
-        return encoded
+        guard strings.contains(where: { !$0.isEmpty }) else { return 0 }
+        var encoded = take()
+        for string in strings { Self.encode(string, into: &encoded) }
+        return append(returning: encoded)
     }
 
     /// The `count` strings stored at `offset` (empty strings for offset 0).
@@ -38,13 +33,25 @@ struct ByteArena: Sendable {
 
     /// Stores sealed credentials: key id, then length-prefixed ciphertext.
     mutating func append(keyID: String, ciphertext: [UInt8]) -> UInt32 {
-        var encoded: [UInt8] = []
-        encoded.reserveCapacity(ciphertext.count + 24)
+        var encoded = take()
         Self.encode(keyID, into: &encoded)
         let length = UInt32(ciphertext.count)
-        encoded += [UInt8(length >> 24), UInt8(truncatingIfNeeded: length >> 16), UInt8(truncatingIfNeeded: length >> 8),
-                    UInt8(truncatingIfNeeded: length)]
+        for shift in [24, 16, 8, 0] as [UInt32] { encoded.append(UInt8(truncatingIfNeeded: length >> shift)) }
         encoded += ciphertext
+        return append(returning: encoded)
+    }
+
+    /// The scratch buffer, emptied, for encoding one value.
+    private mutating func take() -> [UInt8] {
+        var buffer: [UInt8] = []
+        swap(&buffer, &scratch)
+        buffer.removeAll(keepingCapacity: true)
+        return buffer
+    }
+
+    /// Stores `encoded` and keeps its buffer as the next scratch.
+    private mutating func append(returning encoded: [UInt8]) -> UInt32 {
+        defer { scratch = encoded }
         return append(encoded)
     }
 
@@ -58,8 +65,8 @@ struct ByteArena: Sendable {
         }
     }
 
-    /// Stores bytes made by `encode(_:)`; their offset.
-    mutating func append(_ encoded: [UInt8]) -> UInt32 {
+    /// Stores bytes made by `encode(_:into:)`; their offset.
+    private mutating func append(_ encoded: [UInt8]) -> UInt32 {
         precondition(encoded.count <= Self.chunkSize, "a field of \(encoded.count) bytes does not fit the arena")
         if chunks[chunks.count - 1].count + encoded.count > Self.chunkSize {
             var chunk: [UInt8] = []
@@ -85,16 +92,20 @@ struct ByteArena: Sendable {
     }
 
     static func encode(_ string: String, into out: inout [UInt8]) {
-        let utf8 = Array(string.utf8)
+        var string = string
+        string.withUTF8 { encode($0, into: &out) }
+    }
+
+    private static func encode(_ utf8: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
         if utf8.isEmpty {
             out.append(Tag.empty.rawValue)
-        } else if utf8.count == 36, let bytes = uuidBytes(utf8) {
+        } else if utf8.count == 36, let uuid = HexText.uuid(utf8) {
             out.append(Tag.uuid.rawValue)
-            out += bytes
-        } else if utf8.count == 34, utf8[0].isCapital, utf8[1].isCapital, let bytes = hexBytes(utf8[2...]) {
+            withUnsafeBytes(of: uuid.uuid) { out += $0 }
+        } else if utf8.count == 34, utf8[0].isCapital, utf8[1].isCapital, let bits = HexText.bits128(utf8[2...]) {
             out.append(Tag.prefixedHex.rawValue)
             out += utf8[0...1]
-            out += bytes
+            withUnsafeBytes(of: (bits.high.bigEndian, bits.low.bigEndian)) { out += $0 }
         } else if utf8.count < 256 {
             out.append(Tag.short.rawValue)
             out.append(UInt8(utf8.count))
@@ -136,37 +147,6 @@ struct ByteArena: Sendable {
             defer { position += 18 }
             let prefix = String(decoding: bytes[(base + position)..<(base + position + 2)], as: UTF8.self)
             return prefix + hexString(bytes[(base + position + 2)..<(base + position + 18)])
-        }
-    }
-
-    /// 16 bytes of a lowercase canonical UUID ("8-4-4-4-12"), else nil.
-    private static func uuidBytes(_ utf8: [UInt8]) -> [UInt8]? {
-        guard utf8[8] == UInt8(ascii: "-"), utf8[13] == UInt8(ascii: "-"), utf8[18] == UInt8(ascii: "-"),
-              utf8[23] == UInt8(ascii: "-") else { return nil }
-        var digits: [UInt8] = []
-        digits.reserveCapacity(32)
-        for range in [0..<8, 9..<13, 14..<18, 19..<23, 24..<36] { digits += utf8[range] }
-        return hexBytes(digits[...])
-    }
-
-    /// Bytes of exactly 32 lowercase hex digits, else nil (uppercase would not round-trip).
-    private static func hexBytes(_ digits: ArraySlice<UInt8>) -> [UInt8]? {
-        guard digits.count == 32 else { return nil }
-        var out = [UInt8](repeating: 0, count: 16)
-        var index = digits.startIndex
-        for position in 0..<16 {
-            guard let high = nibble(digits[index]), let low = nibble(digits[index + 1]) else { return nil }
-            out[position] = high << 4 | low
-            index += 2
-        }
-        return out
-    }
-
-    private static func nibble(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
-        default: nil
         }
     }
 

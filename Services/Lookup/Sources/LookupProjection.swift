@@ -1,8 +1,5 @@
 import Atomics
 import Foundation
-#if canImport(Glibc)
-import CMalloc
-#endif
 import Logging
 import NIOCore
 import Outbox
@@ -99,11 +96,10 @@ final class LookupProjection: Service, Sendable {
         while true {
             do {
                 let started = ContinuousClock.now
-                let loaded = try await ProjectionLoader.load(from: database, positions: positions)
+                let loaded = try await MallocTuning.keepingFreedMemory {
+                    try await ProjectionLoader.load(from: database, positions: positions)
+                }
                 store.replace(with: loaded.state, inventory: loaded.inventoryPosition, assignment: loaded.assignmentPosition)
-                #if canImport(Glibc)
-                malloc_trim(0)  // the load's transient rows go back to the system, not into resident memory
-                #endif
                 let elapsed = ContinuousClock.now - started
                 loadMicros.store(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000,
                                  ordering: .relaxed)

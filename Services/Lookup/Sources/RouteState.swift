@@ -2,25 +2,13 @@ import Credentials
 import Foundation
 import Protos
 
-/// Interned strings: each distinct value (organisation id, agent id, region,
-/// trunk id, …) is stored once and numbers refer to it by a 32-bit symbol.
-/// Symbol 0 is the empty string, meaning "none".
-struct Symbols: Sendable {
-    private var ids: [String: UInt32] = ["": 0]
-    private var names: [String] = [""]
-
-    mutating func intern(_ name: String) -> UInt32 {
-        if let id = ids[name] { return id }
-        let id = UInt32(names.count)
-        ids[name] = id
-        names.append(name)
-        return id
-    }
-
-    /// The symbol of a string already interned; nil if it never was.
-    func find(_ name: String) -> UInt32? { ids[name] }
-
-    subscript(symbol: UInt32) -> String { names[Int(symbol)] }
+/// What numbers share in large groups: country, number type, provider and
+/// region. Numbers refer to one by index (far fewer profiles than numbers).
+struct Profile: Hashable, Sendable {
+    var country = ""
+    var numberType = ""
+    var provider = ""
+    var region = ""
 }
 
 /// One number as memory holds it: 64 bytes, strings as symbols or arena
@@ -28,8 +16,7 @@ struct Symbols: Sendable {
 struct PackedNumber: Sendable {
     var key: UInt64
     var id: UUID
-    /// Country, number type, provider and region, interned together (far
-    /// fewer combinations than numbers).
+    /// Index of its `Profile` (0: none).
     var profile: UInt32 = 0
     var trunk: UInt32 = 0
     /// Arena offset of provider_number_id and vapi_phone_number_id.
@@ -114,8 +101,9 @@ struct RouteState: Sendable {
     private var arena = ByteArena()
     private var byKey = SlotTable()
     private var byID = SlotTable()
-    /// Each profile symbol's parts (country, type, provider, region), split once.
-    private var profiles: [UInt32: [String]] = [:]
+    /// Profiles by index, and the index of each.
+    private var profiles: [Profile] = [Profile()]
+    private var profileIndexes: [Profile: UInt32] = [Profile(): 0]
     /// Arena offsets of sealed credentials, for the numbers that have them.
     private var credentials: [Int32: UInt32] = [:]
     private(set) var organizations: [UInt32: LookupV1.Organization] = [:]
@@ -155,7 +143,7 @@ struct RouteState: Sendable {
     /// (copying them out is wasted work on every other call).
     func entry(_ slot: Int32, withCredentials: Bool) -> NumberEntry {
         let packed = numbers[Int(slot)]
-        let profile = profiles[packed.profile] ?? Self.profileParts(symbols[packed.profile])
+        let profile = profiles[Int(packed.profile)]
         let ids = arena.strings(at: packed.providerIDs, count: 2)
         let offset = credentials[slot]
         var sealed: SealedCredentials?
@@ -165,22 +153,19 @@ struct RouteState: Sendable {
         }
         return NumberEntry(
             id: packed.id, key: E164Key(value: packed.key), cataloged: packed.cataloged, retired: packed.retired,
-            state: packed.state, country: profile[0], region: profile[3], numberType: profile[1], provider: profile[2],
+            state: packed.state, country: profile.country, region: profile.region, numberType: profile.numberType,
+            provider: profile.provider,
             providerNumberID: ids[0], trunkID: symbols[packed.trunk], vapiPhoneNumberID: ids[1],
             capabilities: packed.capabilities, owner: packed.owner, organization: packed.organization, agent: packed.agent,
             hasCredentials: offset != nil, credentials: sealed)
     }
 
-    private static let profileSeparator: Character = "\u{1}"
-
-    static func profile(_ facts: CatalogFacts) -> String {
-        [facts.country, facts.numberType, facts.provider, facts.region].joined(separator: String(profileSeparator))
-    }
-
-    /// Country, number type, provider, region.
-    private static func profileParts(_ profile: String) -> [String] {
-        let parts = profile.split(separator: profileSeparator, omittingEmptySubsequences: false).map(String.init)
-        return parts.count == 4 ? parts : ["", "", "", ""]
+    private mutating func profileIndex(_ profile: Profile) -> UInt32 {
+        if let index = profileIndexes[profile] { return index }
+        let index = UInt32(profiles.count)
+        profiles.append(profile)
+        profileIndexes[profile] = index
+        return index
     }
 
     func hasSchedule(_ slot: Int32) -> Bool { schedules[slot] != nil }
@@ -289,68 +274,51 @@ struct RouteState: Sendable {
         return slot
     }
 
-    /// What cataloguing derives from a number's facts before touching the state.
-    /// (Working it out on the loader's database thread was tried: the buffers
-    /// then are allocated on one thread and freed on another, which cost more
-    /// in page faults than it saved.)
-    struct PreparedFacts: Sendable {
-        var facts: CatalogFacts
-        var profile: String
-        var encodedIDs: [UInt8]?
-
-        init(_ facts: CatalogFacts) {
-            self.facts = facts
-            profile = RouteState.profile(facts)
-            encodedIDs = ByteArena.encode([facts.providerNumberID, facts.vapiPhoneNumberID])
-        }
-    }
-
     /// Adds a number read from lookup's schema at start-up. Every row there is
     /// a different number (by id and by E.164), so no index is searched first.
-    mutating func load(_ facts: CatalogFacts?, credentials sealed: SealedCredentials?, assignment: AssignmentFacts) {
-        guard let key = E164Key(e164: assignment.e164) else { return }
-        let slot = append(id: assignment.numberID, key: key)
-        if let facts { catalog(PreparedFacts(facts), at: slot) }
-        if let sealed { credentials[slot] = arena.append(keyID: sealed.keyID, ciphertext: sealed.ciphertext) }
-        assign(assignment, at: slot)
+    mutating func load(_ number: LoadedNumber) {
+        let slot = append(id: number.id, key: number.key)
+        if let entry = number.catalog { catalog(entry, at: slot) }
+        if let sealed = number.credentials {
+            credentials[slot] = arena.append(keyID: sealed.keyID, ciphertext: sealed.ciphertext)
+        }
+        let organization = number.state == .available ? 0 : symbols.intern(number.organization)
+        assign(organization: organization, agent: symbols.intern(number.agent), state: number.state, at: slot)
     }
 
     private mutating func catalog(_ facts: CatalogFacts) {
         guard let key = E164Key(e164: facts.e164) else { return }
-        catalog(PreparedFacts(facts), at: slot(id: facts.numberID, key: key))
+        catalog(CatalogEntry(facts), at: slot(id: facts.numberID, key: key))
     }
 
-    private mutating func catalog(_ prepared: PreparedFacts, at slot: Int32) {
-        let facts = prepared.facts
+    private mutating func catalog(_ entry: CatalogEntry, at slot: Int32) {
         var number = numbers[Int(slot)]
         number.cataloged = true
-        number.profile = symbols.intern(prepared.profile)
-        if profiles[number.profile] == nil { profiles[number.profile] = Self.profileParts(prepared.profile) }
-        number.trunk = symbols.intern(facts.trunkID)
+        number.profile = profileIndex(entry.profile)
+        number.trunk = symbols.intern(entry.trunk)
         // Stored again only when they changed (the arena never frees).
-        if number.providerIDs == 0 {
-            number.providerIDs = prepared.encodedIDs.map { arena.append($0) } ?? 0
-        } else if arena.strings(at: number.providerIDs, count: 2) != [facts.providerNumberID, facts.vapiPhoneNumberID] {
-            number.providerIDs = prepared.encodedIDs.map { arena.append($0) } ?? 0
+        let ids = [entry.providerNumberID, entry.vapiPhoneNumberID]
+        if number.providerIDs == 0 || arena.strings(at: number.providerIDs, count: 2) != ids {
+            number.providerIDs = arena.append(strings: ids)
         }
-        number.capabilities = facts.capabilities
-        number.retired = facts.retired
-        number.owner = symbols.intern(facts.ownerOrganizationID ?? "")
+        number.capabilities = entry.capabilities
+        number.retired = entry.retired
+        number.owner = symbols.intern(entry.owner)
         numbers[Int(slot)] = number
     }
 
     private mutating func assign(_ facts: AssignmentFacts) {
         guard let key = E164Key(e164: facts.e164) else { return }
-        assign(facts, at: slot(id: facts.numberID, key: key))
+        let organization = facts.state == .available ? 0 : symbols.intern(facts.organizationID ?? "")
+        assign(organization: organization, agent: symbols.intern(facts.agentID ?? ""), state: facts.state,
+               at: slot(id: facts.numberID, key: key))
     }
 
-    private mutating func assign(_ facts: AssignmentFacts, at slot: Int32) {
+    private mutating func assign(organization: UInt32, agent: UInt32, state: AssignmentFacts.State, at slot: Int32) {
         let before = numbers[Int(slot)]
-        let organization = facts.state == .available ? 0 : symbols.intern(facts.organizationID ?? "")
-        let agent = symbols.intern(facts.agentID ?? "")
         // Assignment drops a number's schedule whenever the number leaves its
         // organisation (without an event of its own), so lookup does too.
-        if organization != before.organization || facts.state != .assigned {
+        if organization != before.organization || state != .assigned {
             setSchedule(nil, at: slot)
         }
         if before.organization != organization {
@@ -365,7 +333,7 @@ struct RouteState: Sendable {
                 agentLists[agent] = slot
             }
         }
-        numbers[Int(slot)].state = facts.state
+        numbers[Int(slot)].state = state
     }
 
     private mutating func linkToOrganization(_ slot: Int32, _ organization: UInt32) {

@@ -1,0 +1,37 @@
+#if canImport(Glibc)
+import CMalloc
+#endif
+import Foundation
+
+/// glibc malloc settings for lookup's start-up load, where a million rows
+/// pass through memory in batches (measured: they halved the page faults,
+/// cut a tenth of the load's CPU and about 50 MiB of resident memory).
+public enum MallocTuning {
+    /// One malloc arena per core instead of glibc's eight. The load's batches
+    /// are allocated on whichever database thread fetched them and freed on
+    /// another, so with an arena per thread each batch landed in memory that
+    /// had to be faulted in afresh. Call it first in `main`, before threads start.
+    public static func limitArenas() {
+        #if canImport(Glibc)
+        mallopt(M_ARENA_MAX, Int32(max(2, ProcessInfo.processInfo.activeProcessorCount)))
+        #endif
+    }
+
+    /// Runs `body` with freed memory kept for reuse rather than handed back
+    /// to the kernel (each batch is freed just before the next one of the same
+    /// size is allocated); afterwards the defaults return and the transient
+    /// memory goes back to the system, not into resident memory.
+    static func keepingFreedMemory<Result>(_ body: () async throws -> Result) async rethrows -> Result {
+        #if canImport(Glibc)
+        let defaultThreshold: Int32 = 128 * 1024
+        mallopt(M_TRIM_THRESHOLD, Int32.max)
+        mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024)
+        defer {
+            mallopt(M_TRIM_THRESHOLD, defaultThreshold)
+            mallopt(M_MMAP_THRESHOLD, defaultThreshold)
+            malloc_trim(0)
+        }
+        #endif
+        return try await body()
+    }
+}
