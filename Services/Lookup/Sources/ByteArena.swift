@@ -14,11 +14,12 @@ struct ByteArena: Sendable {
     /// Where a value is encoded before it is copied in (kept to reuse its buffer).
     private var scratch: [UInt8] = []
 
-    /// Stores `strings` one after another; their offset, or 0 when all are empty.
-    mutating func append(strings: [String]) -> UInt32 {
-        guard strings.contains(where: { !$0.isEmpty }) else { return 0 }
+    /// Stores two strings one after the other; their offset, or 0 when both are empty.
+    mutating func append(_ first: CompactText, _ second: CompactText) -> UInt32 {
+        guard first != .empty || second != .empty else { return 0 }
         var encoded = take()
-        for string in strings { Self.encode(string, into: &encoded) }
+        Self.encode(first, into: &encoded)
+        Self.encode(second, into: &encoded)
         return append(returning: encoded)
     }
 
@@ -34,7 +35,7 @@ struct ByteArena: Sendable {
     /// Stores sealed credentials: key id, then length-prefixed ciphertext.
     mutating func append(keyID: String, ciphertext: [UInt8]) -> UInt32 {
         var encoded = take()
-        Self.encode(keyID, into: &encoded)
+        Self.encode(CompactText(keyID), into: &encoded)
         let length = UInt32(ciphertext.count)
         for shift in [24, 16, 8, 0] as [UInt32] { encoded.append(UInt8(truncatingIfNeeded: length >> shift)) }
         encoded += ciphertext
@@ -91,29 +92,32 @@ struct ByteArena: Sendable {
         case empty = 0, short = 1, long = 2, uuid = 3, prefixedHex = 4
     }
 
-    static func encode(_ string: String, into out: inout [UInt8]) {
-        var string = string
-        string.withUTF8 { encode($0, into: &out) }
-    }
-
-    private static func encode(_ utf8: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
-        if utf8.isEmpty {
-            out.append(Tag.empty.rawValue)
-        } else if utf8.count == 36, let uuid = HexText.uuid(utf8) {
+    private static func encode(_ text: CompactText, into out: inout [UInt8]) {
+        switch text {
+        case .uuid(let uuid):
             out.append(Tag.uuid.rawValue)
             withUnsafeBytes(of: uuid.uuid) { out += $0 }
-        } else if utf8.count == 34, utf8[0].isCapital, utf8[1].isCapital, let bits = HexText.bits128(utf8[2...]) {
+        case .sid(let prefix, let high, let low):
             out.append(Tag.prefixedHex.rawValue)
-            out += utf8[0...1]
-            withUnsafeBytes(of: (bits.high.bigEndian, bits.low.bigEndian)) { out += $0 }
-        } else if utf8.count < 256 {
-            out.append(Tag.short.rawValue)
-            out.append(UInt8(utf8.count))
-            out += utf8
-        } else {
-            out.append(Tag.long.rawValue)
-            out += [UInt8(utf8.count >> 8 & 0xff), UInt8(utf8.count & 0xff)]
-            out += utf8
+            out.append(UInt8(prefix >> 8))
+            out.append(UInt8(truncatingIfNeeded: prefix))
+            withUnsafeBytes(of: (high.bigEndian, low.bigEndian)) { out += $0 }
+        case .short(let short):
+            encode(.text(short.string), into: &out)
+        case .text(var string):
+            string.withUTF8 { utf8 in
+                if utf8.isEmpty {
+                    out.append(Tag.empty.rawValue)
+                } else if utf8.count < 256 {
+                    out.append(Tag.short.rawValue)
+                    out.append(UInt8(utf8.count))
+                    out += utf8
+                } else {
+                    out.append(Tag.long.rawValue)
+                    out += [UInt8(utf8.count >> 8 & 0xff), UInt8(utf8.count & 0xff)]
+                    out += utf8
+                }
+            }
         }
     }
 
@@ -160,8 +164,4 @@ struct ByteArena: Sendable {
         }
         return String(decoding: out, as: UTF8.self)
     }
-}
-
-private extension UInt8 {
-    var isCapital: Bool { self >= UInt8(ascii: "A") && self <= UInt8(ascii: "Z") }
 }

@@ -51,7 +51,7 @@ enum ProjectionLoader {
             var batch = try await fetch()
             while !batch.isEmpty {
                 async let next = fetch()
-                for number in batch { state.load(number) }
+                for index in batch.indices { state.load(batch[index]) }  // borrowed, not copied out
                 batch = try await next
             }
             for row in try await transaction.query("SELECT number_id, schedule FROM schedules") {

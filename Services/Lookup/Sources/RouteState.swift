@@ -297,9 +297,9 @@ struct RouteState: Sendable {
         number.profile = profileIndex(entry.profile)
         number.trunk = symbols.intern(entry.trunk)
         // Stored again only when they changed (the arena never frees).
-        let ids = [entry.providerNumberID, entry.vapiPhoneNumberID]
-        if number.providerIDs == 0 || arena.strings(at: number.providerIDs, count: 2) != ids {
-            number.providerIDs = arena.append(strings: ids)
+        if number.providerIDs == 0
+            || arena.strings(at: number.providerIDs, count: 2) != [entry.providerNumberID.string, entry.vapiPhoneNumberID.string] {
+            number.providerIDs = arena.append(entry.providerNumberID, entry.vapiPhoneNumberID)
         }
         number.capabilities = entry.capabilities
         number.retired = entry.retired

@@ -88,9 +88,11 @@ final class RouteStore: Sendable {
                     return false
                 }
                 if ready { return continuation.resume() }
-                // Fire a little early so this message, not the server's generic
-                // one, reaches the caller.
-                let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(deadline: deadline - .milliseconds(2)) {
+                // Fire early enough that this message, not the server's generic
+                // one or the caller's own timer, reaches the caller: the answer
+                // still has a few thread hops and the network to go.
+                let margin: TimeAmount = min(max(.nanoseconds((deadline - .now()).nanoseconds / 10), .milliseconds(2)), .milliseconds(25))
+                let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(deadline: deadline - margin) {
                     self.finish(id, .failure(RPCError(.deadlineExceeded, self.notReached(token))))
                 }
                 let stillWaiting = waiters.withLockedValue { waiters -> Bool in

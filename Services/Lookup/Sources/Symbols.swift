@@ -2,70 +2,56 @@ import Foundation
 
 /// Interned strings: each distinct value (organisation id, agent id, trunk
 /// id, …) is stored once and numbers refer to it by a 32-bit symbol. Symbol 0
-/// is the empty string, meaning "none".
+/// is the empty string, meaning "none". Ids in a compact form are keyed by
+/// their bits in a table of their own, which hashes and compares faster.
 struct Symbols: Sendable {
-    private var uuids = UUIDSymbolTable()
+    private var compact = CompactSymbolTable()
     private var texts: [String: UInt32] = ["": 0]
     private var names: [String] = [""]
 
-    mutating func intern(_ name: String) -> UInt32 { intern(SymbolName(name)) }
+    mutating func intern(_ name: String) -> UInt32 { intern(CompactText(name)) }
 
-    mutating func intern(_ name: SymbolName) -> UInt32 {
+    mutating func intern(_ name: CompactText) -> UInt32 {
         if let id = find(name) { return id }
         let id = UInt32(names.count)
-        switch name {
-        case .uuid(let uuid): uuids.insert(uuid, id)
-        case .text(let text): texts[text] = id
+        if case .text(let text) = name {
+            texts[text] = id
+        } else {
+            compact.insert(name, id)
         }
-        names.append(name.text)
+        names.append(name.string)
         return id
     }
 
     /// The symbol of a string already interned; nil if it never was.
-    func find(_ name: String) -> UInt32? { find(SymbolName(name)) }
+    func find(_ name: String) -> UInt32? { find(CompactText(name)) }
 
-    private func find(_ name: SymbolName) -> UInt32? {
-        switch name {
-        case .uuid(let uuid): uuids.find(uuid)
-        case .text(let text): texts[text]
-        }
+    private func find(_ name: CompactText) -> UInt32? {
+        if case .text(let text) = name { return texts[text] }
+        return compact.find(name)
     }
 
     subscript(symbol: UInt32) -> String { names[Int(symbol)] }
 }
 
-/// A string as `Symbols` keys it: ids in canonical UUID form (nearly all of
-/// them) as their 16 bytes, which can be read from a row without making a
-/// string, then hashed and compared in a table of their own.
-enum SymbolName: Hashable, Sendable {
-    case uuid(UUID)
-    case text(String)
+/// Compact names (UUIDs, SIDs, short text) → symbol, open addressing with each entry's key
+/// and symbol side by side: a lookup touches one cache line where a
+/// `Dictionary` touches three, which matters when a million rows each look
+/// up several random ids at start-up. Half full at most.
+struct CompactSymbolTable: Sendable {
+    /// A name's bits: a tag telling the forms apart, then up to four words.
+    private struct Key: Equatable {
+        var tag: UInt16 = 0
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
 
-    init(_ text: String) {
-        var text = text
-        self = text.withUTF8 { HexText.uuid($0) }.map(Self.uuid) ?? .text(text)
-    }
-
-    init(_ bytes: UnsafeBufferPointer<UInt8>) {
-        self = HexText.uuid(bytes).map(Self.uuid) ?? .text(String(decoding: bytes, as: UTF8.self))
-    }
-
-    var text: String {
-        switch self {
-        case .uuid(let uuid): uuid.uuidString.lowercased()
-        case .text(let text): text
+        static func == (lhs: Key, rhs: Key) -> Bool {
+            lhs.tag == rhs.tag && lhs.words.0 == rhs.words.0 && lhs.words.1 == rhs.words.1
+                && lhs.words.2 == rhs.words.2 && lhs.words.3 == rhs.words.3
         }
     }
-}
 
-/// UUID → symbol, open addressing with each entry's key and symbol side by
-/// side: a lookup touches one cache line where a `Dictionary` touches three,
-/// which matters when a million rows each look up two random ids at start-up.
-/// Half full at most.
-struct UUIDSymbolTable: Sendable {
     private struct Entry {
-        var high: UInt64 = 0
-        var low: UInt64 = 0
+        var key = Key()
         var symbol: UInt32 = 0  // 0: empty
     }
 
@@ -74,30 +60,30 @@ struct UUIDSymbolTable: Sendable {
     /// Random per process, so colliding ids cannot be worked out in advance.
     private let seed = UInt64.random(in: .min ... .max) | 1
 
-    func find(_ uuid: UUID) -> UInt32? {
-        let (high, low) = Self.halves(uuid)
+    func find(_ name: CompactText) -> UInt32? {
+        guard let key = Self.key(name) else { return nil }
         let mask = entries.count - 1
-        var index = bucket(high, low)
+        var index = bucket(key)
         while true {
             let entry = entries[index]
             if entry.symbol == 0 { return nil }
-            if entry.high == high && entry.low == low { return entry.symbol }
+            if entry.key == key { return entry.symbol }
             index = (index + 1) & mask
         }
     }
 
-    /// Adds a UUID not yet in the table.
-    mutating func insert(_ uuid: UUID, _ symbol: UInt32) {
+    /// Adds a compact name not yet in the table.
+    mutating func insert(_ name: CompactText, _ symbol: UInt32) {
+        guard let key = Self.key(name) else { preconditionFailure("only compact names go in this table") }
         precondition(symbol != 0, "symbol 0 marks an empty entry")
         if (count + 1) * 2 > entries.count { grow() }
-        let (high, low) = Self.halves(uuid)
-        place(Entry(high: high, low: low, symbol: symbol))
+        place(Entry(key: key, symbol: symbol))
         count += 1
     }
 
     private mutating func place(_ entry: Entry) {
         let mask = entries.count - 1
-        var index = bucket(entry.high, entry.low)
+        var index = bucket(entry.key)
         while entries[index].symbol != 0 { index = (index + 1) & mask }
         entries[index] = entry
     }
@@ -108,15 +94,27 @@ struct UUIDSymbolTable: Sendable {
         for entry in old where entry.symbol != 0 { place(entry) }
     }
 
-    private func bucket(_ high: UInt64, _ low: UInt64) -> Int {
-        // Multiply-mix both halves: time-ordered UUIDs (v7) differ mostly in a few bits.
-        var mixed = (high ^ seed) &* 0x9E37_79B9_7F4A_7C15
-        mixed ^= (low &+ mixed) &* 0xBF58_476D_1CE4_E5B9
-        mixed ^= mixed >> 31
+    private func bucket(_ key: Key) -> Int {
+        // Multiply-mix every word: time-ordered UUIDs (v7) and numbered ids differ in a few bits.
+        func mix(_ state: UInt64, _ word: UInt64) -> UInt64 {
+            let product = (state ^ word) &* 0xBF58_476D_1CE4_E5B9
+            return product ^ product >> 31
+        }
+        let start = (UInt64(key.tag) ^ seed) &* 0x9E37_79B9_7F4A_7C15
+        let mixed = mix(mix(mix(mix(start, key.words.0), key.words.1), key.words.2), key.words.3)
         return Int(truncatingIfNeeded: mixed) & (entries.count - 1)
     }
 
-    private static func halves(_ uuid: UUID) -> (UInt64, UInt64) {
-        unsafeBitCast(uuid.uuid, to: (UInt64, UInt64).self)
+    /// Tags: 1 for a UUID, 2 + length (3…34) for short text, a SID's two
+    /// capital letters (0x4141 and up) for a SID.
+    private static func key(_ name: CompactText) -> Key? {
+        switch name {
+        case .uuid(let uuid):
+            let halves = unsafeBitCast(uuid.uuid, to: (UInt64, UInt64).self)
+            return Key(tag: 1, words: (halves.0, halves.1, 0, 0))
+        case .sid(let prefix, let high, let low): return Key(tag: prefix, words: (high, low, 0, 0))
+        case .short(let short): return Key(tag: 2 + UInt16(short.length), words: short.words)
+        case .text: return nil
+        }
     }
 }

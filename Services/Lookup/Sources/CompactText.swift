@@ -1,0 +1,118 @@
+import Foundation
+
+/// A string without a heap block of its own when it has one of the shapes
+/// ids take: a canonical UUID, two capital letters and 32 lowercase hex
+/// digits (Twilio's "PN…" and "TK…" SIDs), or any other text of 1 to 32
+/// bytes. Longer text stays a `String`. Rows are read into it without making
+/// strings, symbols and the arena key and store it as bits, and it renders
+/// back exactly.
+enum CompactText: Hashable, Sendable {
+    case uuid(UUID)
+    case sid(prefix: UInt16, high: UInt64, low: UInt64)
+    case short(ShortText)
+    case text(String)
+
+    static let empty = CompactText.text("")
+
+    init(_ string: String) {
+        var string = string
+        self = string.withUTF8 { Self.compact($0) } ?? .text(string)
+    }
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+        self = Self.compact(bytes) ?? .text(String(decoding: bytes, as: UTF8.self))
+    }
+
+    private static func compact(_ bytes: UnsafeBufferPointer<UInt8>) -> CompactText? {
+        if bytes.count == 36, let uuid = HexText.uuid(bytes) { return .uuid(uuid) }
+        if bytes.count == 34, bytes[0].isCapital, bytes[1].isCapital, let bits = HexText.bits128(bytes[2...]) {
+            return .sid(prefix: UInt16(bytes[0]) << 8 | UInt16(bytes[1]), high: bits.high, low: bits.low)
+        }
+        return ShortText(bytes).map(Self.short)
+    }
+
+    var string: String {
+        switch self {
+        case .uuid(let uuid): uuid.uuidString.lowercased()
+        case .sid(let prefix, let high, let low):
+            String(decoding: [UInt8(prefix >> 8), UInt8(truncatingIfNeeded: prefix)], as: UTF8.self)
+                + HexText.digits(high) + HexText.digits(low)
+        case .short(let short): short.string
+        case .text(let text): text
+        }
+    }
+}
+
+/// 1 to 32 bytes of text held in four words.
+struct ShortText: Hashable, Sendable {
+    static let capacity = 32
+
+    private(set) var length: UInt8
+    private(set) var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    init?(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard (1...Self.capacity).contains(bytes.count) else { return nil }
+        length = UInt8(bytes.count)
+        withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: UnsafeRawBufferPointer(bytes)) }
+    }
+
+    var string: String {
+        withUnsafeBytes(of: words) { String(decoding: $0.prefix(Int(length)), as: UTF8.self) }
+    }
+
+    static func == (lhs: ShortText, rhs: ShortText) -> Bool {
+        lhs.length == rhs.length && lhs.words.0 == rhs.words.0 && lhs.words.1 == rhs.words.1
+            && lhs.words.2 == rhs.words.2 && lhs.words.3 == rhs.words.3
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(length)
+        withUnsafeBytes(of: words) { hasher.combine(bytes: $0) }
+    }
+}
+
+extension UInt8 {
+    var isCapital: Bool { self >= UInt8(ascii: "A") && self <= UInt8(ascii: "Z") }
+}
+
+/// Lowercase hexadecimal text, the form Postgres writes UUIDs in, so
+/// parsing and printing round-trip exactly (uppercase is refused).
+enum HexText {
+    /// Canonical UUID text: "8-4-4-4-12" lowercase hex digits.
+    static func uuid(_ text: UnsafeBufferPointer<UInt8>) -> UUID? {
+        guard text.count == 36, text[8] == UInt8(ascii: "-"), text[13] == UInt8(ascii: "-"),
+              text[18] == UInt8(ascii: "-"), text[23] == UInt8(ascii: "-") else { return nil }
+        var high: UInt64 = 0, low: UInt64 = 0
+        guard accumulate(text[0..<8], into: &high), accumulate(text[9..<13], into: &high),
+              accumulate(text[14..<18], into: &high), accumulate(text[19..<23], into: &low),
+              accumulate(text[24..<36], into: &low) else { return nil }
+        return UUID(uuid: unsafeBitCast((high.bigEndian, low.bigEndian), to: uuid_t.self))
+    }
+
+    /// Exactly 32 lowercase hex digits as 128 bits, high half first.
+    static func bits128(_ digits: Slice<UnsafeBufferPointer<UInt8>>) -> (high: UInt64, low: UInt64)? {
+        var high: UInt64 = 0, low: UInt64 = 0
+        guard digits.count == 32, accumulate(digits.prefix(16), into: &high), accumulate(digits.suffix(16), into: &low) else {
+            return nil
+        }
+        return (high, low)
+    }
+
+    /// 16 lowercase hex digits.
+    static func digits(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+
+    /// Shifts the value of each digit into `value`; false at a character that is not one.
+    private static func accumulate(_ digits: Slice<UnsafeBufferPointer<UInt8>>, into value: inout UInt64) -> Bool {
+        // Without a branch per digit: a bad character only clears `valid`.
+        var valid = true
+        for character in digits {
+            let decimal = character &- UInt8(ascii: "0"), letter = character &- UInt8(ascii: "a")
+            valid = valid && (decimal < 10 || letter < 6)
+            value = value << 4 | UInt64(decimal < 10 ? decimal : letter &+ 10) & 0xf
+        }
+        return valid
+    }
+}
