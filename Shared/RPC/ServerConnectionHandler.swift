@@ -26,8 +26,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     private struct CallInfo {
         var method: String
         var started: NIODeadline
-        /// Carries `rpc.method` and `trace.id`.
-        var logger: Logger
+        var trace: CallTrace
     }
 
     /// A call that is still running.
@@ -147,11 +146,11 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         let started = NIODeadline.now()
         let isStream = route.descriptor.isServerStreaming
         let deadline = deadline(for: request, started: started, isStream: isStream)
-        let traceID = TraceID.accepted(request.metadata[MetadataKey.traceID]) ?? TraceID.generate()
-        let call = CallInfo(method: request.method, started: started, logger: callLogger(request.method, traceID))
+        let trace = CallTrace(accepting: request.metadata[MetadataKey.traceID])
+        let call = CallInfo(method: request.method, started: started, trace: trace)
         let rpcContext = RPCContext(
             method: request.method, callID: callID, principal: principal, metadata: request.metadata,
-            deadline: deadline, logger: call.logger, remoteAddress: remoteAddress, traceID: traceID)
+            deadline: deadline, serverLogger: shared.logger, remoteAddress: remoteAddress, trace: trace)
 
         switch route.handler {
         case .inline(let handler):
@@ -161,7 +160,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
                 case .now(let payload):
                     outcome = .success(payload)
                 case .later(let work):
-                    runTask(callID, call, traceID: traceID, deadline: deadline) { _ in try await work() }
+                    runTask(callID, call, deadline: deadline) { _ in try await work() }
                     return
                 }
             } catch {
@@ -169,11 +168,11 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
             }
             finish(callID, call, tracked: false, outcome)
         case .unary(let handler):
-            runTask(callID, call, traceID: traceID, deadline: deadline) { _ in
+            runTask(callID, call, deadline: deadline) { _ in
                 try await handler(request.payload, rpcContext)
             }
         case .serverStream(let handler):
-            runTask(callID, call, traceID: traceID, deadline: deadline) { [channel = context!.channel] finished in
+            runTask(callID, call, deadline: deadline) { [channel = context!.channel] finished in
                 let sink = StreamSink(channel: channel, callID: callID, isFinished: { finished.isSet })
                 try await handler(request.payload, rpcContext, sink)
                 return []
@@ -228,19 +227,11 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         return started + min(requested, configuration.maximumTimeout)
     }
 
-    /// Every line logged for the call carries its method and trace id.
-    private func callLogger(_ method: String, _ traceID: String) -> Logger {
-        var logger = shared.logger
-        logger[metadataKey: "rpc.method"] = "\(method)"
-        logger[metadataKey: TraceID.metadataKey] = "\(traceID)"
-        return logger
-    }
-
     /// Runs an async handler as a task (with its trace id bound, so calls it
     /// makes carry it on); a timer answers DEADLINE_EXCEEDED at the deadline
     /// even if the handler ignores cancellation.
     private func runTask(
-        _ callID: UInt64, _ call: CallInfo, traceID: String, deadline: NIODeadline,
+        _ callID: UInt64, _ call: CallInfo, deadline: NIODeadline,
         _ body: @escaping @Sendable (FinishedFlag) async throws -> [UInt8]
     ) {
         let eventLoop = context!.eventLoop
@@ -249,7 +240,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         let task = Task {
             let outcome: Result<[UInt8], RPCError>
             do {
-                outcome = .success(try await TraceID.$current.withValue(traceID) { try await body(finished) })
+                outcome = .success(try await TraceID.$current.withValue(call.trace.text) { try await body(finished) })
             } catch {
                 outcome = .failure(error.asRPCError)
             }
@@ -290,15 +281,20 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         case .failure(let error): code = error.code
         }
         shared.metrics.record(method: call.method, code: code, started: call.started)
-        call.logger.debug("call finished", metadata: [
-            "rpc.code": "\(code)", "rpc.duration_us": "\((NIODeadline.now() - call.started).nanoseconds / 1000)",
-        ])
+        // Every line logged for the call carries its method and trace id; the
+        // logger that adds them is made only for a line that will be written.
+        if shared.logger.logLevel <= .debug {
+            shared.logger.forCall(method: call.method, trace: call.trace).debug("call finished", metadata: [
+                "rpc.code": "\(code)", "rpc.duration_us": "\((NIODeadline.now() - call.started).nanoseconds / 1000)",
+            ])
+        }
         switch outcome {
         case .success(let payload):
             write(.response(callID: callID, status: nil, payload: payload))
         case .failure(let error):
             if error.code == .internal {
-                call.logger.error("call failed", metadata: ["error": "\(error.debugDescription)"])
+                shared.logger.forCall(method: call.method, trace: call.trace)
+                    .error("call failed", metadata: ["error": "\(error.debugDescription)"])
             }
             write(.response(callID: callID, status: error))
         }

@@ -32,16 +32,48 @@ public enum TraceID {
 
     /// A new id of 32 hex digits: a random per-process prefix and a counter,
     /// unique without a random draw per call on the hot path.
-    public static func generate() -> String {
-        let sequence = counter.loadThenWrappingIncrement(ordering: .relaxed)
-        return prefix + hex(sequence)
+    public static func generate() -> String { next().text }
+
+    /// A new id, not yet rendered: most calls never log or call onwards, so
+    /// they never pay for the string.
+    static func next() -> CallTrace {
+        CallTrace(source: .generated(counter.loadThenWrappingIncrement(ordering: .relaxed)))
     }
 
-    private static let prefix = hex(UInt64.random(in: .min ... .max))
+    fileprivate static let prefix = hex(UInt64.random(in: .min ... .max))
     private static let counter = ManagedAtomic<UInt64>(1)
 
-    private static func hex(_ value: UInt64) -> String {
+    fileprivate static func hex(_ value: UInt64) -> String {
         let digits = String(value, radix: 16)
         return String(repeating: "0", count: 16 - digits.count) + digits
     }
+}
+
+/// The trace id of one call: the caller's, or a generated one rendered (the
+/// same every time) only when read.
+struct CallTrace: Sendable {
+    enum Source: Sendable {
+        case given(String)
+        case generated(UInt64)
+    }
+
+    var source: Source
+
+    /// The caller's `trace-id` if usable, else a new one.
+    init(accepting candidate: String?) {
+        self = TraceID.accepted(candidate).map { CallTrace(source: .given($0)) } ?? TraceID.next()
+    }
+
+    init(source: Source) { self.source = source }
+
+    var text: String {
+        switch source {
+        case .given(let text): text
+        case .generated(let sequence): TraceID.text(sequence)
+        }
+    }
+}
+
+extension TraceID {
+    fileprivate static func text(_ sequence: UInt64) -> String { prefix + hex(sequence) }
 }

@@ -139,29 +139,20 @@ struct ByteArena: Sendable {
             return String(decoding: bytes[(base + position)..<(base + position + length)], as: UTF8.self)
         case .uuid:
             defer { position += 16 }
-            let hex = hexString(bytes[(base + position)..<(base + position + 16)])
-            var text = ""
-            text.reserveCapacity(36)
-            for (index, character) in hex.enumerated() {
-                if index == 8 || index == 12 || index == 16 || index == 20 { text.append("-") }
-                text.append(character)
-            }
-            return text
+            return HexText.string(UUID(uuid: uuidBytes(bytes, from: base + position)))
         case .prefixedHex:
             defer { position += 18 }
-            let prefix = String(decoding: bytes[(base + position)..<(base + position + 2)], as: UTF8.self)
-            return prefix + hexString(bytes[(base + position + 2)..<(base + position + 18)])
+            let start = base + position
+            let prefix = UInt16(bytes[start]) << 8 | UInt16(bytes[start + 1])
+            let bits = unsafeBitCast(uuidBytes(bytes, from: start + 2), to: (UInt64, UInt64).self)
+            return HexText.string(prefix: prefix, UInt64(bigEndian: bits.0), UInt64(bigEndian: bits.1))
         }
     }
 
-    private static func hexString(_ bytes: ArraySlice<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0xf)])
-        }
-        return String(decoding: out, as: UTF8.self)
+    /// The 16 bytes at `start`.
+    private static func uuidBytes(_ bytes: ArraySlice<UInt8>, from start: Int) -> uuid_t {
+        var value: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &value) { $0.copyBytes(from: bytes[start..<(start + 16)]) }
+        return value
     }
 }

@@ -27,7 +27,23 @@ struct E164Key: Hashable, Sendable, Comparable {
         return E164Key(value: value)
     }
 
-    var e164: String { "+" + String(value) }
+    /// "+" and the digits, built in place (15 bytes at most: no heap block).
+    var e164: String {
+        String(unsafeUninitializedCapacity: 16) { out in
+            var digits = value, count = 0
+            repeat {
+                count += 1
+                digits /= 10
+            } while digits > 0
+            out[0] = UInt8(ascii: "+")
+            digits = value
+            for index in stride(from: count, to: 0, by: -1) {
+                out[index] = UInt8(ascii: "0") + UInt8(digits % 10)
+                digits /= 10
+            }
+            return count + 1
+        }
+    }
 
     static func < (lhs: E164Key, rhs: E164Key) -> Bool { lhs.value < rhs.value }
 }

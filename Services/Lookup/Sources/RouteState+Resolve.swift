@@ -49,7 +49,7 @@ extension RouteState {
     /// The number's facts, without organisation or destination.
     func baseRoute(_ entry: NumberEntry) -> LookupV1.Route {
         var route = LookupV1.Route()
-        route.numberId = entry.id.uuidString.lowercased()
+        route.numberId = HexText.string(entry.id)
         route.e164 = entry.key.e164
         route.country = entry.country
         route.region = entry.region
