@@ -112,9 +112,9 @@ struct RouteState: Sendable {
     private(set) var agents: [UInt32: AgentEntry] = [:]
     private var schedules: [Int32: ScheduleEntry] = [:]
     /// First number and count of each organisation's list.
-    private var organizationLists: [UInt32: (first: Int32, count: Int)] = [:]
+    private var organizationLists = SymbolMap<(first: Int32, count: Int)>()
     /// First number of each agent's list.
-    private var agentLists: [UInt32: Int32] = [:]
+    private var agentLists = SymbolMap<Int32>()
     /// Numbers whose schedule can route to each agent.
     private var scheduledNumbers: [UInt32: Set<Int32>] = [:]
 

@@ -34,6 +34,26 @@ struct Symbols: Sendable {
     subscript(symbol: UInt32) -> String { names[Int(symbol)] }
 }
 
+/// Values by symbol in an array: symbols are small dense integers, so indexing
+/// beats hashing them (loading a million numbers links each into two lists).
+struct SymbolMap<Value: Sendable>: Sendable {
+    private var slots: [Value?] = []
+
+    subscript(symbol: UInt32) -> Value? {
+        get { Int(symbol) < slots.count ? slots[Int(symbol)] : nil }
+        set {
+            let index = Int(symbol)
+            if index >= slots.count {
+                guard newValue != nil else { return }
+                slots.append(contentsOf: repeatElement(nil, count: index + 1 - slots.count))
+            }
+            slots[index] = newValue
+        }
+    }
+
+    var values: [Value] { slots.compactMap { $0 } }
+}
+
 /// Compact names (UUIDs, SIDs, short text) → symbol, open addressing with each entry's key
 /// and symbol side by side: a lookup touches one cache line where a
 /// `Dictionary` touches three, which matters when a million rows each look
