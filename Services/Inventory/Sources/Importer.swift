@@ -35,8 +35,9 @@ struct Importer: Sendable {
             result.index = UInt32(index)
             return result
         }
-        let now = Date()
+        let now = Self.databaseNow()
         let actor = caller.description
+        let ids = UUID.random(count: request.items.count)
 
         // Validate every item; the first occurrence of a number in the batch wins.
         var candidates: [Candidate] = []
@@ -56,10 +57,11 @@ struct Importer: Sendable {
                     continue
                 }
                 firstIndexByE164[valid.number.e164] = index
-                let record = NumberRecord(id: UUID(), item: valid, actor: actor, now: now)
+                let id = ids[index]
                 let sealed = try valid.credentials.map {
-                    try keyRing.encrypt($0, associatedData: CredentialKeyRing.associatedData(numberID: record.id.uuidString.lowercased()))
+                    try keyRing.encrypt($0, associatedData: CredentialKeyRing.associatedData(numberID: id.uuidString.lowercased()))
                 }
+                let record = NumberRecord(id: id, item: valid, sealed: sealed, actor: actor, now: now)
                 candidates.append(Candidate(index: index, record: record, item: valid, sealed: sealed))
             } catch let error as RPCError {
                 results[index].outcome = .rejected
@@ -72,12 +74,13 @@ struct Importer: Sendable {
         var events: [NewOutboxEvent] = []
         var conflicting: [Candidate] = []
         for candidate in candidates {
-            // Events carry the row as stored (timestamps at the database's precision).
-            if let record = inserted[candidate.record.e164] {
+            // The candidate's record is the row as stored (see `insert`), so events carry exactly that.
+            if inserted.contains(candidate.record.e164) {
+                let event = InventoryEvents.numberChanged(.imported, candidate.record)
                 results[candidate.index].outcome = .created
-                results[candidate.index].numberId = record.id.uuidString.lowercased()
-                events.append(InventoryEvents.numberChanged(.imported, record))
-                if let sealed = candidate.sealed { events.append(InventoryEvents.credentialsChanged(record, sealed)) }
+                results[candidate.index].numberId = event.aggregateID
+                events.append(event)
+                if let sealed = candidate.sealed { events.append(InventoryEvents.credentialsChanged(candidate.record, sealed)) }
             } else {
                 conflicting.append(candidate)
             }
@@ -107,12 +110,22 @@ struct Importer: Sendable {
         return response
     }
 
-    /// Inserts all candidates in one statement; returns the rows actually
-    /// inserted by E.164 (the rest already existed: the unique constraint decides).
-    private func insert(_ candidates: [Candidate], in transaction: Transaction) async throws -> [String: NumberRecord] {
-        guard !candidates.isEmpty else { return [:] }
+    /// Now, at timestamptz's microsecond precision: stored and read back, it
+    /// gives this same `Date`, so a record holding it equals its row.
+    static func databaseNow() -> Date {
+        let micros = (Date().timeIntervalSince1970 * 1_000_000).rounded()
+        return Date(timeIntervalSince1970: micros / 1_000_000)
+    }
+
+    /// Inserts all candidates in one statement; returns the E.164 numbers of
+    /// the rows actually inserted (the rest already existed: the unique
+    /// constraint decides). An inserted row holds exactly its candidate's
+    /// record: every column is given or defaults to what the record says, and
+    /// the timestamps are at the database's precision already.
+    private func insert(_ candidates: [Candidate], in transaction: Transaction) async throws -> Set<String> {
+        guard !candidates.isEmpty else { return [] }
         let records = candidates.map(\.record)
-        let rows = try await transaction.query("""
+        let inserted = try await transaction.rawRows("""
             INSERT INTO numbers (id, e164, country, region, number_type, provider, provider_number_id, trunk_id,
                                  vapi_phone_number_id, voice, sms, mms, fax, monthly_cost_micros, currency, label,
                                  owner_organization_id, credentials_key_id, credentials_ciphertext,
@@ -126,17 +139,17 @@ struct Importer: Sendable {
                 AS u(id, e164, country, region, number_type, provider, pnid, trunk, vapi, voice, sms, mms, fax,
                      cost, currency, label, owner, key_id, ciphertext)
             ON CONFLICT (e164) DO NOTHING
-            RETURNING \(NumberRecord.columns)
+            RETURNING e164
             """, [
                 records.map(\.id), records.map(\.e164), records.map(\.country), records.map(\.region),
                 records.map(\.numberType), records.map(\.provider), records.map(\.providerNumberID),
                 records.map(\.trunkID), records.map(\.vapiPhoneNumberID), records.map(\.voice), records.map(\.sms),
                 records.map(\.mms), records.map(\.fax), records.map(\.monthlyCostMicros), records.map(\.currency),
                 records.map(\.label), records.map { $0.ownerOrganizationID ?? "" },
-                candidates.map { $0.sealed?.keyID ?? "" }, candidates.map { $0.sealed.map { hex($0.ciphertext) } ?? "" },
+                records.map { $0.credentialsKeyID ?? "" }, records.map { $0.credentialsCiphertext.map(hex) ?? "" },
                 records[0].createdAt, records[0].createdBy,
-            ])
-        return Dictionary(uniqueKeysWithValues: try rows.map { let record = try NumberRecord(row: $0); return (record.e164, record) })
+            ]) { $0.string(0) ?? "" }
+        return Set(inserted)
     }
 
     /// Numbers already in the catalogue: the same data is not an error;

@@ -17,10 +17,10 @@ public enum InventoryEvents {
     public static let credentialsChangedType = "inventory.number.credentials_changed"
 
     static func numberChanged(_ change: NumberChange, _ record: NumberRecord) -> NewOutboxEvent {
+        let number = record.message
         var payload = InventoryV1.NumberChanged()
-        payload.number = record.message
-        return NewOutboxEvent(type: change.rawValue, aggregateID: record.id.uuidString.lowercased(),
-                              payload: payload.serializedBytes())
+        payload.number = number
+        return NewOutboxEvent(type: change.rawValue, aggregateID: number.id, payload: payload.serializedBytes())
     }
 
     /// nil `sealed` announces that the credentials were removed.
