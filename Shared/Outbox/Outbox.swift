@@ -84,23 +84,23 @@ public struct Outbox: Sendable {
     @discardableResult
     public func append(in transaction: Transaction, _ events: [NewOutboxEvent]) async throws -> ClosedRange<Int64> {
         precondition(!events.isEmpty, "append needs at least one event")
-        // Payloads travel in bytea's text form (\x…) and are cast row by row. Text
-        // arrays cannot hold NULL here, so a missing trace id is '' plus a false flag.
+        let payloads = ConcatenatedPayloads(events)
+        // Text arrays cannot hold NULL here, so a missing trace id is '' plus a false flag.
         let result = try await transaction.query("""
             WITH head AS (
                 UPDATE \(headTable) SET position = position + $1 RETURNING position - $1 AS base
             ), inserted AS (
                 INSERT INTO \(outboxTable) (position, type, aggregate_id, payload, trace_id)
-                SELECT head.base + e.ordinal, e.type, e.aggregate_id, e.payload::bytea,
+                SELECT head.base + e.ordinal, e.type, e.aggregate_id, substr($5::bytea, e.start::int4, e.length::int4),
                        CASE WHEN e.traced THEN e.trace_id END
-                  FROM head, unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::bool[])
-                       WITH ORDINALITY AS e(type, aggregate_id, payload, trace_id, traced, ordinal)
-                RETURNING position
+                  FROM head, unnest($3::text[], $4::text[], $6::int8[], $7::int8[], $8::text[], $9::bool[])
+                       WITH ORDINALITY AS e(type, aggregate_id, start, length, trace_id, traced, ordinal)
             )
             SELECT head.base, pg_notify($2, '') FROM head
             """, [
                 Int64(events.count), channel, events.map(\.type), events.map(\.aggregateID),
-                events.map(\.payload.postgresText), events.map { $0.traceID ?? "" }, events.map { $0.traceID != nil },
+                payloads.bytes, payloads.starts, payloads.lengths,
+                events.map { $0.traceID ?? "" }, events.map { $0.traceID != nil },
             ])
         guard let row = result.first else {
             throw DatabaseError(code: .queryFailed, message: "outbox head row is missing in schema \(schema)")
@@ -187,6 +187,24 @@ public struct NewOutboxEvent: Sendable, Hashable {
         self.aggregateID = aggregateID
         self.payload = payload
         self.traceID = traceID
+    }
+}
+
+/// Event payloads as one bytea parameter and where each one lies in it
+/// (1-based, for `substr`): Postgres decodes a single value far faster than
+/// an array of thousands, and nothing in the bytes needs quoting.
+private struct ConcatenatedPayloads {
+    var bytes: [UInt8] = []
+    var starts: [Int64] = []
+    var lengths: [Int64] = []
+
+    init(_ events: [NewOutboxEvent]) {
+        bytes.reserveCapacity(events.reduce(0) { $0 + $1.payload.count })
+        for event in events {
+            starts.append(Int64(bytes.count + 1))
+            lengths.append(Int64(event.payload.count))
+            bytes.append(contentsOf: event.payload)
+        }
     }
 }
 
