@@ -59,7 +59,7 @@ struct Importer: Sendable {
                 firstIndexByE164[valid.number.e164] = index
                 let id = ids[index]
                 let sealed = try valid.credentials.map {
-                    try keyRing.encrypt($0, associatedData: CredentialKeyRing.associatedData(numberID: id.uuidString.lowercased()))
+                    try keyRing.encrypt($0, associatedData: CredentialKeyRing.associatedData(numberID: id.lowercasedString))
                 }
                 let record = NumberRecord(id: id, item: valid, sealed: sealed, actor: actor, now: now)
                 candidates.append(Candidate(index: index, record: record, item: valid, sealed: sealed))
@@ -133,7 +133,7 @@ struct Importer: Sendable {
             SELECT u.id, u.e164, u.country, u.region, u.number_type, u.provider, u.pnid, u.trunk, u.vapi,
                    u.voice, u.sms, u.mms, u.fax, u.cost, u.currency, u.label, NULLIF(u.owner, ''),
                    NULLIF(u.key_id, ''), decode(NULLIF(u.ciphertext, ''), 'hex'), $20, $21, $20, $21
-              FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+              FROM unnest($1::text[]::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                           $8::text[], $9::text[], $10::bool[], $11::bool[], $12::bool[], $13::bool[], $14::int8[],
                           $15::text[], $16::text[], $17::text[], $18::text[], $19::text[])
                 AS u(id, e164, country, region, number_type, provider, pnid, trunk, vapi, voice, sms, mms, fax,
@@ -141,7 +141,7 @@ struct Importer: Sendable {
             ON CONFLICT (e164) DO NOTHING
             RETURNING e164
             """, [
-                records.map(\.id), records.map(\.e164), records.map(\.country), records.map(\.region),
+                records.map(\.id.lowercasedString), records.map(\.e164), records.map(\.country), records.map(\.region),
                 records.map(\.numberType), records.map(\.provider), records.map(\.providerNumberID),
                 records.map(\.trunkID), records.map(\.vapiPhoneNumberID), records.map(\.voice), records.map(\.sms),
                 records.map(\.mms), records.map(\.fax), records.map(\.monthlyCostMicros), records.map(\.currency),
@@ -180,10 +180,10 @@ struct Importer: Sendable {
             let differences = try differences(candidate, current)
             if differences.isEmpty {
                 results[index].outcome = .alreadyPresent
-                results[index].numberId = current.id.uuidString.lowercased()
+                results[index].numberId = current.id.lowercasedString
             } else {
                 results[index].outcome = .rejected
-                results[index].numberId = current.id.uuidString.lowercased()
+                results[index].numberId = current.id.lowercasedString
                 results[index].field = "number"
                 results[index].reason = "is already in the inventory with different \(differences.joined(separator: ", "))"
             }
@@ -205,7 +205,7 @@ struct Importer: Sendable {
         if current.isRetired { fields.append("lifecycle (it is retired)") }
         let currentCredentials = try current.credentialsCiphertext.map { ciphertext in
             try keyRing.decrypt(SealedCredentials(keyID: current.credentialsKeyID ?? "", ciphertext: ciphertext),
-                                associatedData: CredentialKeyRing.associatedData(numberID: current.id.uuidString.lowercased()))
+                                associatedData: CredentialKeyRing.associatedData(numberID: current.id.lowercasedString))
         }
         if candidate.item.credentials != currentCredentials { fields.append("credentials") }
         return fields
@@ -213,12 +213,11 @@ struct Importer: Sendable {
 }
 
 func hex(_ bytes: [UInt8]) -> String {
-    let digits = Array("0123456789abcdef".utf8)
     var out = [UInt8]()
     out.reserveCapacity(bytes.count * 2)
     for byte in bytes {
-        out.append(digits[Int(byte >> 4)])
-        out.append(digits[Int(byte & 0x0f)])
+        out.append(hexDigit(byte >> 4))
+        out.append(hexDigit(byte & 0x0f))
     }
     return String(decoding: out, as: UTF8.self)
 }

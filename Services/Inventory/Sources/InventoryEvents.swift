@@ -26,7 +26,7 @@ public enum InventoryEvents {
     /// nil `sealed` announces that the credentials were removed.
     static func credentialsChanged(_ record: NumberRecord, _ sealed: SealedCredentials?) -> NewOutboxEvent {
         var payload = InventoryV1.CredentialsChanged()
-        payload.numberId = record.id.uuidString.lowercased()
+        payload.numberId = record.id.lowercasedString
         payload.provider = record.provider
         payload.keyId = sealed?.keyID ?? ""
         payload.ciphertext = sealed?.ciphertext ?? []

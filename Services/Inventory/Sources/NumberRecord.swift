@@ -107,7 +107,7 @@ struct NumberRecord: Sendable, Hashable {
     /// The wire form. Never carries credentials, only whether there are some.
     var message: InventoryV1.PhoneNumber {
         var number = InventoryV1.PhoneNumber()
-        number.id = id.uuidString.lowercased()
+        number.id = id.lowercasedString
         number.e164 = e164
         number.country = country
         number.region = region
