@@ -77,8 +77,9 @@ public struct Outbox: Sendable {
     ///
     /// One statement bumps the head by the number of events, inserts the rows
     /// after the old head and queues the notification. The events travel as a
-    /// few array parameters (unnested in order) rather than a VALUES list, so
-    /// the statement's size does not grow with the batch. The notification's
+    /// few array parameters rather than a VALUES list, so the statement's size
+    /// does not grow with the batch; they are unnested in the select list, where
+    /// they advance in lockstep without being stored first. The notification's
     /// payload is empty on purpose: Postgres folds identical notifications of
     /// one transaction into one, so a bulk import wakes listeners once.
     @discardableResult
@@ -93,8 +94,10 @@ public struct Outbox: Sendable {
                 INSERT INTO \(outboxTable) (position, type, aggregate_id, payload, trace_id)
                 SELECT head.base + e.ordinal, e.type, e.aggregate_id, substr($5::bytea, e.start::int4, e.length::int4),
                        CASE WHEN e.traced THEN e.trace_id END
-                  FROM head, unnest($3::text[], $4::text[], $6::int8[], $7::int8[], $8::text[], $9::bool[])
-                       WITH ORDINALITY AS e(type, aggregate_id, start, length, trace_id, traced, ordinal)
+                  FROM head, (SELECT generate_series(1, $1) AS ordinal, unnest($3::text[]) AS type,
+                                     unnest($4::text[]) AS aggregate_id, unnest($6::int8[]) AS start,
+                                     unnest($7::int8[]) AS length, unnest($8::text[]) AS trace_id,
+                                     unnest($9::bool[]) AS traced) AS e
             )
             SELECT head.base, pg_notify($2, '') FROM head
             """, [

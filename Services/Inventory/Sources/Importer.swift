@@ -121,7 +121,9 @@ struct Importer: Sendable {
     /// the rows actually inserted (the rest already existed: the unique
     /// constraint decides). An inserted row holds exactly its candidate's
     /// record: every column is given or defaults to what the record says, and
-    /// the timestamps are at the database's precision already.
+    /// the timestamps are at the database's precision already. The arrays are
+    /// unnested in the select list, where they advance in lockstep without
+    /// being stored first (`unnest(a, b, …)` in FROM fills a tuplestore per array).
     private func insert(_ candidates: [Candidate], in transaction: Transaction) async throws -> Set<String> {
         guard !candidates.isEmpty else { return [] }
         let records = candidates.map(\.record)
@@ -133,11 +135,13 @@ struct Importer: Sendable {
             SELECT u.id, u.e164, u.country, u.region, u.number_type, u.provider, u.pnid, u.trunk, u.vapi,
                    u.voice, u.sms, u.mms, u.fax, u.cost, u.currency, u.label, NULLIF(u.owner, ''),
                    NULLIF(u.key_id, ''), decode(NULLIF(u.ciphertext, ''), 'hex'), $20, $21, $20, $21
-              FROM unnest($1::text[]::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                          $8::text[], $9::text[], $10::bool[], $11::bool[], $12::bool[], $13::bool[], $14::int8[],
-                          $15::text[], $16::text[], $17::text[], $18::text[], $19::text[])
-                AS u(id, e164, country, region, number_type, provider, pnid, trunk, vapi, voice, sms, mms, fax,
-                     cost, currency, label, owner, key_id, ciphertext)
+              FROM (SELECT unnest($1::text[]::uuid[]) AS id, unnest($2::text[]) AS e164, unnest($3::text[]) AS country,
+                           unnest($4::text[]) AS region, unnest($5::text[]) AS number_type, unnest($6::text[]) AS provider,
+                           unnest($7::text[]) AS pnid, unnest($8::text[]) AS trunk, unnest($9::text[]) AS vapi,
+                           unnest($10::bool[]) AS voice, unnest($11::bool[]) AS sms, unnest($12::bool[]) AS mms,
+                           unnest($13::bool[]) AS fax, unnest($14::int8[]) AS cost, unnest($15::text[]) AS currency,
+                           unnest($16::text[]) AS label, unnest($17::text[]) AS owner, unnest($18::text[]) AS key_id,
+                           unnest($19::text[]) AS ciphertext) AS u
             ON CONFLICT (e164) DO NOTHING
             RETURNING e164
             """, [
