@@ -6,18 +6,66 @@
 #include "phonenumber_shim.h"
 
 #include <cstring>
+#include <list>
 #include <string>
 
 #include <phonenumbers/geocoding/phonenumber_offline_geocoder.h>
+#include <phonenumbers/phonemetadata.pb.h>
 #include <phonenumbers/phonenumber.pb.h>
 #include <phonenumbers/phonenumberutil.h>
 #include <unicode/locid.h>
+
+namespace i18n {
+namespace phonenumbers {
+
+// GetNumberType finds the number's region (for a country code shared by
+// several regions, such as +1, by matching the number against each region's
+// patterns in turn until one fits) and then matches it against that region's
+// patterns once more; a caller that also wants the region calls
+// GetRegionCodeForNumber, a third pass. The steps they are made of are
+// private, but PhoneNumberUtil befriends its unit test class, which the
+// library does not define; this class takes that name to reach them (see
+// Classify below), so one pattern match gives both region and type.
+class PhoneNumberUtilTest {
+public:
+    static const PhoneMetadata* MetadataForRegion(const PhoneNumberUtil& util,
+                                                  const std::string& region) {
+        return util.GetMetadataForRegion(region);
+    }
+
+    static const PhoneMetadata* MetadataForRegionOrCallingCode(const PhoneNumberUtil& util,
+                                                               int country_code,
+                                                               const std::string& region) {
+        return util.GetMetadataForRegionOrCallingCode(country_code, region);
+    }
+
+    // The number's type by the patterns of one region.
+    static PhoneNumberUtil::PhoneNumberType TypeByMetadata(const PhoneNumberUtil& util,
+                                                           const std::string& national_number,
+                                                           const PhoneMetadata& metadata) {
+        return util.GetNumberTypeHelper(national_number, metadata);
+    }
+
+    // Whether the national number starts with `region`'s leading digits.
+    static bool MatchesLeadingDigits(const PhoneNumberUtil& util, const PhoneNumber& number,
+                                     const std::string& region) {
+        std::string matched;
+        util.GetRegionCodeForNumberFromRegionList(number, {region}, &matched);
+        return matched == region;
+    }
+};
+
+}  // namespace phonenumbers
+}  // namespace i18n
 
 namespace {
 
 using i18n::phonenumbers::PhoneNumber;
 using i18n::phonenumbers::PhoneNumberOfflineGeocoder;
 using i18n::phonenumbers::PhoneNumberUtil;
+using i18n::phonenumbers::PhoneMetadata;
+// The class that reaches PhoneNumberUtil's private steps, by its borrowed name.
+using Internals = i18n::phonenumbers::PhoneNumberUtilTest;
 
 // libphonenumber itself gives up on inputs longer than 250 bytes (reporting
 // TOO_LONG_NSN); refusing far longer ones here avoids copying megabytes of
@@ -156,12 +204,52 @@ std::string Describe(const PhoneNumber& number, PhoneNumberUtil::PhoneNumberType
     return Geocoder().GetDescriptionForValidNumber(number, locale);
 }
 
+// A parsed number's region (GetRegionCodeForNumber) and type (GetNumberType),
+// each worked out once. A number is valid (IsValidNumber) exactly when its
+// type is not UNKNOWN: both match the national number against the patterns
+// of the region GetRegionCodeForNumber finds.
+struct Classification {
+    std::string region = kUnknownRegion;
+    PhoneNumberUtil::PhoneNumberType type = PhoneNumberUtil::UNKNOWN;
+};
+
+Classification Classify(const PhoneNumber& number) {
+    const PhoneNumberUtil& util = Util();
+    Classification result;
+    std::list<std::string> regions;
+    util.GetRegionCodesForCountryCallingCode(number.country_code(), &regions);
+    if (regions.empty()) return result;
+    std::string national_number;
+    util.GetNationalSignificantNumber(number, &national_number);
+    if (regions.size() == 1) {
+        // The only region, or "001" for a non-geographic country code.
+        result.region = regions.front();
+        const PhoneMetadata* metadata = Internals::MetadataForRegionOrCallingCode(
+            util, number.country_code(), result.region);
+        if (metadata != nullptr) result.type = Internals::TypeByMetadata(util, national_number, *metadata);
+        return result;
+    }
+    // GetRegionCodeForNumberFromRegionList's search, keeping the type it computes.
+    for (const std::string& region : regions) {
+        const PhoneMetadata& metadata = *Internals::MetadataForRegion(util, region);
+        PhoneNumberUtil::PhoneNumberType type;
+        if (metadata.has_leading_digits()) {
+            if (!Internals::MatchesLeadingDigits(util, number, region)) continue;
+            type = Internals::TypeByMetadata(util, national_number, metadata);
+        } else {
+            type = Internals::TypeByMetadata(util, national_number, metadata);
+            if (type == PhoneNumberUtil::UNKNOWN) continue;
+        }
+        result.region = region;
+        result.type = type;
+        return result;
+    }
+    return result;
+}
+
 // Parses and validates; on success also fills in type and region. Each of
-// libphonenumber's costly steps runs once per reading of the text:
-// GetNumberType finds the number's region and matches the national number
-// against that region's patterns, which is exactly what IsValidNumber does
-// (a valid number is one whose type is not UNKNOWN), so validity comes from
-// the type instead of a separate IsValidNumber call.
+// libphonenumber's costly steps runs once per reading of the text (see
+// Classify): validity comes from the type, not a separate IsValidNumber call.
 pn_status Parse(const char* text, size_t text_len, const char* default_region,
                 uint32_t flags, pn_number* out, PhoneNumber* parsed,
                 PhoneNumberUtil::PhoneNumberType* parsed_type,
@@ -173,9 +261,9 @@ pn_status Parse(const char* text, size_t text_len, const char* default_region,
 
     PhoneNumber& number = *parsed;
     PhoneNumberUtil::ErrorType error = util.Parse(input, region, &number);
-    PhoneNumberUtil::PhoneNumberType type = PhoneNumberUtil::UNKNOWN;
-    if (error == PhoneNumberUtil::NO_PARSING_ERROR) type = util.GetNumberType(number);
-    bool valid = error == PhoneNumberUtil::NO_PARSING_ERROR && type != PhoneNumberUtil::UNKNOWN;
+    Classification found;
+    if (error == PhoneNumberUtil::NO_PARSING_ERROR) found = Classify(number);
+    bool valid = error == PhoneNumberUtil::NO_PARSING_ERROR && found.type != PhoneNumberUtil::UNKNOWN;
 
     if (!valid) {
         // The "00" reading wins if it is valid, or if it at least parses
@@ -187,13 +275,13 @@ pn_status Parse(const char* text, size_t text_len, const char* default_region,
         PhoneNumber retry;
         if (!alternative.empty() &&
             util.Parse(alternative, region, &retry) == PhoneNumberUtil::NO_PARSING_ERROR) {
-            const PhoneNumberUtil::PhoneNumberType retry_type = util.GetNumberType(retry);
-            const bool retry_valid = retry_type != PhoneNumberUtil::UNKNOWN;
+            Classification retry_found = Classify(retry);
+            const bool retry_valid = retry_found.type != PhoneNumberUtil::UNKNOWN;
             if (retry_valid || error == PhoneNumberUtil::INVALID_COUNTRY_CODE_ERROR) {
                 number = retry;
                 error = PhoneNumberUtil::NO_PARSING_ERROR;
                 valid = retry_valid;
-                type = retry_type;
+                found = std::move(retry_found);
             }
         }
     }
@@ -220,10 +308,10 @@ pn_status Parse(const char* text, size_t text_len, const char* default_region,
         return PN_NOT_VALID;
     }
 
-    util.GetRegionCodeForNumber(number, &number_region);
+    number_region = std::move(found.region);
     CopyOut(number_region, out->region, sizeof out->region);
-    out->type = static_cast<pn_number_type>(type);
-    *parsed_type = type;
+    out->type = static_cast<pn_number_type>(found.type);
+    *parsed_type = found.type;
 
     if ((flags & PN_PARSE_REQUIRE_REGION) != 0 && region != kUnknownRegion &&
         !util.IsValidNumberForRegion(number, region)) {

@@ -86,7 +86,18 @@ struct OutboxTests {
         }
     }
 
-    @Test("a batch append takes consecutive positions across statement chunks")
+    @Test("a batch append keeps each event's trace id: absent, empty or set")
+    func batchTraceIDs() async throws {
+        try await withOutbox { outbox, _, database in
+            let traces: [String?] = [nil, "", "trace-3"]
+            try await database.withTransaction { tx in
+                try await outbox.append(in: tx, traces.map { NewOutboxEvent(type: "t", aggregateID: "a", payload: [1], traceID: $0) })
+            }
+            #expect(try await outbox.read(after: 0).events.map(\.traceID) == traces)
+        }
+    }
+
+    @Test("a batch append of thousands of events takes consecutive positions")
     func batchAppend() async throws {
         try await withOutbox { outbox, _, database in
             let events = (1...2_500).map {

@@ -35,8 +35,9 @@ struct Importer: Sendable {
             result.index = UInt32(index)
             return result
         }
-        let now = Date()
+        let now = Self.databaseNow()
         let actor = caller.description
+        let ids = UUID.random(count: request.items.count)
 
         // Validate every item; the first occurrence of a number in the batch wins.
         var candidates: [Candidate] = []
@@ -56,10 +57,11 @@ struct Importer: Sendable {
                     continue
                 }
                 firstIndexByE164[valid.number.e164] = index
-                let record = NumberRecord(id: UUID(), item: valid, actor: actor, now: now)
+                let id = ids[index]
                 let sealed = try valid.credentials.map {
-                    try keyRing.encrypt($0, associatedData: CredentialKeyRing.associatedData(numberID: record.id.uuidString.lowercased()))
+                    try keyRing.encrypt($0, associatedData: CredentialKeyRing.associatedData(numberID: id.lowercasedString))
                 }
+                let record = NumberRecord(id: id, item: valid, sealed: sealed, actor: actor, now: now)
                 candidates.append(Candidate(index: index, record: record, item: valid, sealed: sealed))
             } catch let error as RPCError {
                 results[index].outcome = .rejected
@@ -72,12 +74,13 @@ struct Importer: Sendable {
         var events: [NewOutboxEvent] = []
         var conflicting: [Candidate] = []
         for candidate in candidates {
-            // Events carry the row as stored (timestamps at the database's precision).
-            if let record = inserted[candidate.record.e164] {
+            // The candidate's record is the row as stored (see `insert`), so events carry exactly that.
+            if inserted.contains(candidate.record.e164) {
+                let event = InventoryEvents.numberChanged(.imported, candidate.record)
                 results[candidate.index].outcome = .created
-                results[candidate.index].numberId = record.id.uuidString.lowercased()
-                events.append(InventoryEvents.numberChanged(.imported, record))
-                if let sealed = candidate.sealed { events.append(InventoryEvents.credentialsChanged(record, sealed)) }
+                results[candidate.index].numberId = event.aggregateID
+                events.append(event)
+                if let sealed = candidate.sealed { events.append(InventoryEvents.credentialsChanged(candidate.record, sealed)) }
             } else {
                 conflicting.append(candidate)
             }
@@ -107,12 +110,24 @@ struct Importer: Sendable {
         return response
     }
 
-    /// Inserts all candidates in one statement; returns the rows actually
-    /// inserted by E.164 (the rest already existed: the unique constraint decides).
-    private func insert(_ candidates: [Candidate], in transaction: Transaction) async throws -> [String: NumberRecord] {
-        guard !candidates.isEmpty else { return [:] }
+    /// Now, at timestamptz's microsecond precision: stored and read back, it
+    /// gives this same `Date`, so a record holding it equals its row.
+    static func databaseNow() -> Date {
+        let micros = (Date().timeIntervalSince1970 * 1_000_000).rounded()
+        return Date(timeIntervalSince1970: micros / 1_000_000)
+    }
+
+    /// Inserts all candidates in one statement; returns the E.164 numbers of
+    /// the rows actually inserted (the rest already existed: the unique
+    /// constraint decides). An inserted row holds exactly its candidate's
+    /// record: every column is given or defaults to what the record says, and
+    /// the timestamps are at the database's precision already. The arrays are
+    /// unnested in the select list, where they advance in lockstep without
+    /// being stored first (`unnest(a, b, …)` in FROM fills a tuplestore per array).
+    private func insert(_ candidates: [Candidate], in transaction: Transaction) async throws -> Set<String> {
+        guard !candidates.isEmpty else { return [] }
         let records = candidates.map(\.record)
-        let rows = try await transaction.query("""
+        let inserted = try await transaction.rawRows("""
             INSERT INTO numbers (id, e164, country, region, number_type, provider, provider_number_id, trunk_id,
                                  vapi_phone_number_id, voice, sms, mms, fax, monthly_cost_micros, currency, label,
                                  owner_organization_id, credentials_key_id, credentials_ciphertext,
@@ -120,23 +135,25 @@ struct Importer: Sendable {
             SELECT u.id, u.e164, u.country, u.region, u.number_type, u.provider, u.pnid, u.trunk, u.vapi,
                    u.voice, u.sms, u.mms, u.fax, u.cost, u.currency, u.label, NULLIF(u.owner, ''),
                    NULLIF(u.key_id, ''), decode(NULLIF(u.ciphertext, ''), 'hex'), $20, $21, $20, $21
-              FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                          $8::text[], $9::text[], $10::bool[], $11::bool[], $12::bool[], $13::bool[], $14::int8[],
-                          $15::text[], $16::text[], $17::text[], $18::text[], $19::text[])
-                AS u(id, e164, country, region, number_type, provider, pnid, trunk, vapi, voice, sms, mms, fax,
-                     cost, currency, label, owner, key_id, ciphertext)
+              FROM (SELECT unnest($1::text[]::uuid[]) AS id, unnest($2::text[]) AS e164, unnest($3::text[]) AS country,
+                           unnest($4::text[]) AS region, unnest($5::text[]) AS number_type, unnest($6::text[]) AS provider,
+                           unnest($7::text[]) AS pnid, unnest($8::text[]) AS trunk, unnest($9::text[]) AS vapi,
+                           unnest($10::bool[]) AS voice, unnest($11::bool[]) AS sms, unnest($12::bool[]) AS mms,
+                           unnest($13::bool[]) AS fax, unnest($14::int8[]) AS cost, unnest($15::text[]) AS currency,
+                           unnest($16::text[]) AS label, unnest($17::text[]) AS owner, unnest($18::text[]) AS key_id,
+                           unnest($19::text[]) AS ciphertext) AS u
             ON CONFLICT (e164) DO NOTHING
-            RETURNING \(NumberRecord.columns)
+            RETURNING e164
             """, [
-                records.map(\.id), records.map(\.e164), records.map(\.country), records.map(\.region),
+                records.map(\.id.lowercasedString), records.map(\.e164), records.map(\.country), records.map(\.region),
                 records.map(\.numberType), records.map(\.provider), records.map(\.providerNumberID),
                 records.map(\.trunkID), records.map(\.vapiPhoneNumberID), records.map(\.voice), records.map(\.sms),
                 records.map(\.mms), records.map(\.fax), records.map(\.monthlyCostMicros), records.map(\.currency),
                 records.map(\.label), records.map { $0.ownerOrganizationID ?? "" },
-                candidates.map { $0.sealed?.keyID ?? "" }, candidates.map { $0.sealed.map { hex($0.ciphertext) } ?? "" },
+                records.map { $0.credentialsKeyID ?? "" }, records.map { $0.credentialsCiphertext.map(hex) ?? "" },
                 records[0].createdAt, records[0].createdBy,
-            ])
-        return Dictionary(uniqueKeysWithValues: try rows.map { let record = try NumberRecord(row: $0); return (record.e164, record) })
+            ]) { $0.string(0) ?? "" }
+        return Set(inserted)
     }
 
     /// Numbers already in the catalogue: the same data is not an error;
@@ -167,10 +184,10 @@ struct Importer: Sendable {
             let differences = try differences(candidate, current)
             if differences.isEmpty {
                 results[index].outcome = .alreadyPresent
-                results[index].numberId = current.id.uuidString.lowercased()
+                results[index].numberId = current.id.lowercasedString
             } else {
                 results[index].outcome = .rejected
-                results[index].numberId = current.id.uuidString.lowercased()
+                results[index].numberId = current.id.lowercasedString
                 results[index].field = "number"
                 results[index].reason = "is already in the inventory with different \(differences.joined(separator: ", "))"
             }
@@ -192,7 +209,7 @@ struct Importer: Sendable {
         if current.isRetired { fields.append("lifecycle (it is retired)") }
         let currentCredentials = try current.credentialsCiphertext.map { ciphertext in
             try keyRing.decrypt(SealedCredentials(keyID: current.credentialsKeyID ?? "", ciphertext: ciphertext),
-                                associatedData: CredentialKeyRing.associatedData(numberID: current.id.uuidString.lowercased()))
+                                associatedData: CredentialKeyRing.associatedData(numberID: current.id.lowercasedString))
         }
         if candidate.item.credentials != currentCredentials { fields.append("credentials") }
         return fields
@@ -200,12 +217,11 @@ struct Importer: Sendable {
 }
 
 func hex(_ bytes: [UInt8]) -> String {
-    let digits = Array("0123456789abcdef".utf8)
     var out = [UInt8]()
     out.reserveCapacity(bytes.count * 2)
     for byte in bytes {
-        out.append(digits[Int(byte >> 4)])
-        out.append(digits[Int(byte & 0x0f)])
+        out.append(hexDigit(byte >> 4))
+        out.append(hexDigit(byte & 0x0f))
     }
     return String(decoding: out, as: UTF8.self)
 }

@@ -17,16 +17,16 @@ public enum InventoryEvents {
     public static let credentialsChangedType = "inventory.number.credentials_changed"
 
     static func numberChanged(_ change: NumberChange, _ record: NumberRecord) -> NewOutboxEvent {
+        let number = record.message
         var payload = InventoryV1.NumberChanged()
-        payload.number = record.message
-        return NewOutboxEvent(type: change.rawValue, aggregateID: record.id.uuidString.lowercased(),
-                              payload: payload.serializedBytes())
+        payload.number = number
+        return NewOutboxEvent(type: change.rawValue, aggregateID: number.id, payload: payload.serializedBytes())
     }
 
     /// nil `sealed` announces that the credentials were removed.
     static func credentialsChanged(_ record: NumberRecord, _ sealed: SealedCredentials?) -> NewOutboxEvent {
         var payload = InventoryV1.CredentialsChanged()
-        payload.numberId = record.id.uuidString.lowercased()
+        payload.numberId = record.id.lowercasedString
         payload.provider = record.provider
         payload.keyId = sealed?.keyID ?? ""
         payload.ciphertext = sealed?.ciphertext ?? []

@@ -114,7 +114,7 @@ struct InventoryHandlers: Sendable {
         return try await mutate(id, expectedVersion: request.expectedVersion, caller: caller, context: context, request: request) { record in
             let credentials = try ItemValidator.credentials(request.credentials, provider: record.provider)
             let sealed = try credentials.map {
-                try keyRing.encrypt($0, associatedData: CredentialKeyRing.associatedData(numberID: record.id.uuidString.lowercased()))
+                try keyRing.encrypt($0, associatedData: CredentialKeyRing.associatedData(numberID: record.id.lowercasedString))
             }
             record.credentialsKeyID = sealed?.keyID
             record.credentialsCiphertext = sealed?.ciphertext
@@ -132,10 +132,10 @@ struct InventoryHandlers: Sendable {
             throw RPCError(.notFound, "number \(record.e164) has no credentials")
         }
         let credentials = try keyRing.decrypt(SealedCredentials(keyID: keyID, ciphertext: ciphertext),
-                                              associatedData: CredentialKeyRing.associatedData(numberID: record.id.uuidString.lowercased()))
+                                              associatedData: CredentialKeyRing.associatedData(numberID: record.id.lowercasedString))
         context.logger.notice("credentials read", metadata: ["number.id": "\(record.id)", "principal": "\(access.principal)"])
         var response = InventoryV1.GetCredentialsResponse()
-        response.numberId = record.id.uuidString.lowercased()
+        response.numberId = record.id.lowercasedString
         response.provider = credentials.provider
         var fields = InventoryV1.Credentials()
         fields.fields = credentials.fields
@@ -167,7 +167,7 @@ struct InventoryHandlers: Sendable {
         return try await idempotency.run(context, request: request, database: database) { transaction in
             let access = NumberAccess(caller)
             guard var record = try await NumberStore.find(id: id, forUpdate: true, in: transaction), access.canRead(record) else {
-                throw RPCError(.notFound, "number \(id.uuidString.lowercased()) not found")
+                throw RPCError(.notFound, "number \(id.lowercasedString) not found")
             }
             guard access.canWrite(record) else {
                 throw RPCError(.permissionDenied, "role \(caller.role) may not change number \(record.e164)")

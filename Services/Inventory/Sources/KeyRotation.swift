@@ -25,7 +25,7 @@ struct KeyRotation: Sendable {
             if let position { response.consistencyToken = UInt64(position) }
             if seen < batchSize { break }
         }
-        response.failedNumberIds = failed.map { $0.uuidString.lowercased() }
+        response.failedNumberIds = failed.map { $0.lowercasedString }
         return response
     }
 
@@ -45,7 +45,7 @@ struct KeyRotation: Sendable {
             do {
                 sealed = try keyRing.rotate(
                     SealedCredentials(keyID: record.credentialsKeyID!, ciphertext: record.credentialsCiphertext!),
-                    associatedData: CredentialKeyRing.associatedData(numberID: record.id.uuidString.lowercased()))
+                    associatedData: CredentialKeyRing.associatedData(numberID: record.id.lowercasedString))
             } catch {
                 newlyFailed.append(record.id)
                 continue

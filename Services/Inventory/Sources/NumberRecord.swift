@@ -1,3 +1,4 @@
+import Credentials
 import Foundation
 import PhoneNumbers
 import Protos
@@ -71,7 +72,8 @@ struct NumberRecord: Sendable, Hashable {
         retiredReason = try row.decode(String?.self, column: "retired_reason")
     }
 
-    init(id: UUID, item: ValidatedItem, actor: String, now: Date) {
+    /// A new, active number as the importer stores it.
+    init(id: UUID, item: ValidatedItem, sealed: SealedCredentials?, actor: String, now: Date) {
         self.id = id
         e164 = item.number.e164
         country = item.number.regionCode
@@ -90,6 +92,8 @@ struct NumberRecord: Sendable, Hashable {
         label = item.label
         lifecycle = "active"
         ownerOrganizationID = item.ownerOrganizationID
+        credentialsKeyID = sealed?.keyID
+        credentialsCiphertext = sealed?.ciphertext
         version = 1
         createdAt = now
         createdBy = actor
@@ -103,7 +107,7 @@ struct NumberRecord: Sendable, Hashable {
     /// The wire form. Never carries credentials, only whether there are some.
     var message: InventoryV1.PhoneNumber {
         var number = InventoryV1.PhoneNumber()
-        number.id = id.uuidString.lowercased()
+        number.id = id.lowercasedString
         number.e164 = e164
         number.country = country
         number.region = region

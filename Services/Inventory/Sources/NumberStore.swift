@@ -40,7 +40,7 @@ enum NumberStore {
                 record.lifecycle, record.credentialsKeyID, record.credentialsCiphertext, record.updatedBy,
                 record.retiredReason,
             ])
-        guard let row = rows.first else { throw RPCError(.notFound, "number \(record.id.uuidString.lowercased()) not found") }
+        guard let row = rows.first else { throw RPCError(.notFound, "number \(record.id.lowercasedString) not found") }
         return try NumberRecord(row: row)
     }
 }
