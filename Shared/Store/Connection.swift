@@ -24,7 +24,7 @@ public final class Connection: Sendable {
     }
 
     private let handle: Mutex<Handle>
-    private let threadPool: NIOThreadPool
+    let threadPool: NIOThreadPool
     /// Pooled connections treat unsolicited input as a dying session; a listener expects it.
     let receivesNotifications: Bool
     /// Numbers connections in logs.
@@ -97,13 +97,12 @@ public final class Connection: Sendable {
     /// straight from libpq's buffers, without a string per cell: for reading
     /// many rows fast. `transform` runs on the database thread.
     public func rawRows<Row: Sendable>(_ sql: String, _ parameters: [(any PostgresEncodable)?] = [],
-                                       format: RawRow.Format = .text,
                                        _ transform: @escaping @Sendable (RawRow) throws -> Row) async throws -> [Row] {
         try await onThreadPool(threadPool) { () throws(DatabaseError) -> [Row] in
             let encoded = try EncodedParameters(parameters, sql: sql)
             return try self.withLiveHandle(sql: sql) { pointer throws(DatabaseError) -> [Row] in
                 let raw = encoded.withCArrays { count, types, values in
-                    PQexecParams(pointer, sql, count, types, values, nil, nil, format.rawValue)
+                    PQexecParams(pointer, sql, count, types, values, nil, nil, 0)
                 }
                 defer { PQclear(raw) }
                 let result = try self.succeeded(raw, pointer: pointer, sql: sql)
@@ -243,7 +242,7 @@ public final class Connection: Sendable {
 
     /// Runs `body` with the `PGconn *` after making sure the session is usable;
     /// a session found dead here fails with `requestNotSent`, so callers may retry.
-    private func withLiveHandle<T: Sendable>(
+    func withLiveHandle<T: Sendable>(
         sql: String?,
         _ body: (OpaquePointer) throws(DatabaseError) -> T
     ) throws(DatabaseError) -> T {
@@ -280,7 +279,7 @@ public final class Connection: Sendable {
     }
 
     /// The result when the statement succeeded; its `DatabaseError` otherwise.
-    private func succeeded(_ result: OpaquePointer?, pointer: OpaquePointer, sql: String) throws(DatabaseError) -> OpaquePointer {
+    func succeeded(_ result: OpaquePointer?, pointer: OpaquePointer, sql: String) throws(DatabaseError) -> OpaquePointer {
         guard let result else {
             throw Connection.lost(nil, pointer: pointer, sql: sql, notSent: false)
         }
@@ -313,7 +312,7 @@ public final class Connection: Sendable {
         }
     }
 
-    private static func lost(_ result: OpaquePointer?, pointer: OpaquePointer?, sql: String?, notSent: Bool) -> DatabaseError {
+    static func lost(_ result: OpaquePointer?, pointer: OpaquePointer?, sql: String?, notSent: Bool) -> DatabaseError {
         var error = DatabaseError(code: .connectionLost, message: "the database connection was lost")
         error.requestNotSent = notSent
         error.sqlState = result.flatMap { field($0, "C") }

@@ -1,26 +1,13 @@
 import CLibPQ
-#if canImport(FoundationEssentials)
-public import FoundationEssentials
-#else
-public import Foundation
-#endif
 
-/// One row of a result as libpq holds it: each column's bytes, not copied into
+/// One row of a result as libpq holds it: each column's text, not copied into
 /// strings. Valid only inside the closure it is handed to (the bytes belong to
-/// the result, which is freed afterwards). The typed accessors read either
-/// format: text, or binary (Postgres's send format), which costs both sides
-/// less for uuid, bytea and numbers.
+/// the result, which is freed afterwards).
 public struct RawRow {
-    public enum Format: Int32, Sendable {
-        case text = 0, binary = 1
-    }
-
     let result: OpaquePointer
     let row: Int32
 
-    private func isBinary(_ column: Int) -> Bool { PQfformat(result, Int32(column)) == Format.binary.rawValue }
-
-    /// The column's bytes (text, or binary in a binary result); nil for NULL.
+    /// The column's text bytes; nil for NULL.
     public func bytes(_ column: Int) -> UnsafeBufferPointer<UInt8>? {
         guard PQgetisnull(result, row, Int32(column)) == 0, let value = PQgetvalue(result, row, Int32(column)) else { return nil }
         return UnsafeBufferPointer(start: UnsafeRawPointer(value).assumingMemoryBound(to: UInt8.self),
@@ -32,18 +19,11 @@ public struct RawRow {
     }
 
     public func bool(_ column: Int) -> Bool? {
-        let binary = isBinary(column)
-        return bytes(column).map { binary ? $0.first == 1 : $0.first == UInt8(ascii: "t") }
+        bytes(column).map { $0.first == UInt8(ascii: "t") }
     }
 
-    /// smallint, integer or bigint.
     public func int64(_ column: Int) -> Int64? {
         guard let bytes = bytes(column), !bytes.isEmpty else { return nil }
-        if isBinary(column) {
-            // Big-endian, two's complement, 2, 4 or 8 bytes: sign-extend from the first.
-            guard [2, 4, 8].contains(bytes.count) else { return nil }
-            return bytes.dropFirst().reduce(Int64(Int8(bitPattern: bytes[0]))) { $0 << 8 | Int64($1) }
-        }
         var value: Int64 = 0
         var negative = false
         for (index, byte) in bytes.enumerated() {
@@ -54,17 +34,8 @@ public struct RawRow {
         return negative ? -value : value
     }
 
-    /// A uuid column.
-    public func uuid(_ column: Int) -> UUID? {
-        guard let bytes = bytes(column) else { return nil }
-        guard isBinary(column) else { return UUID(uuidString: String(decoding: bytes, as: UTF8.self)) }
-        guard bytes.count == 16 else { return nil }
-        return UUID(uuid: UnsafeRawBufferPointer(bytes).loadUnaligned(as: uuid_t.self))
-    }
-
-    /// A bytea column (in text results, the hex output format `\x…`).
+    /// A bytea column in hex output format (`\x…`).
     public func bytea(_ column: Int) -> [UInt8]? {
-        if isBinary(column) { return bytes(column).map(Array.init) }
         guard let bytes = bytes(column), bytes.count >= 2, bytes[0] == UInt8(ascii: "\\"), bytes.count % 2 == 0 else { return nil }
         var out: [UInt8] = []
         out.reserveCapacity((bytes.count - 2) / 2)

@@ -42,9 +42,16 @@ public struct Transaction: Sendable {
     /// Runs one statement inside the transaction, mapping rows straight from
     /// libpq's buffers (see `Connection.rawRows`).
     public func rawRows<Row: Sendable>(_ sql: String, _ parameters: [(any PostgresEncodable)?] = [],
-                                       format: RawRow.Format = .text,
                                        _ transform: @escaping @Sendable (RawRow) throws -> Row) async throws -> [Row] {
-        try await connection.rawRows(sql, parameters, format: format, transform)
+        try await connection.rawRows(sql, parameters, transform)
+    }
+
+    /// Streams a query's rows through binary COPY (see `Connection.copyOut`).
+    public func copyOut<Row: Sendable>(
+        _ query: String, batchSize: Int = 10_000, depth: Int = 4,
+        transform: @escaping @Sendable (CopyRow) throws -> Row, consume: ([Row]) throws -> Void
+    ) async throws {
+        try await connection.copyOut(query, batchSize: batchSize, depth: depth, transform: transform, consume: consume)
     }
 
     /// Queues a notification; Postgres delivers it only if and when this transaction commits.

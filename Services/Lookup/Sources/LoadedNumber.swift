@@ -23,7 +23,7 @@ struct CatalogEntry: Sendable {
         owner = CompactText(facts.ownerOrganizationID ?? "")
     }
 
-    init(_ row: RawRow, from column: Int) {
+    init(_ row: CopyRow, from column: Int) {
         func text(_ offset: Int) -> String { row.string(column + offset) ?? "" }
         func compact(_ offset: Int) -> CompactText { row.bytes(column + offset).map(CompactText.init) ?? .empty }
         profile = Profile(country: text(0), numberType: text(2), provider: text(3), region: text(1))
@@ -60,7 +60,7 @@ struct LoadedNumber: Sendable {
         var description: String { "column \(column) is unreadable" }
     }
 
-    init(_ row: RawRow) throws {
+    init(_ row: CopyRow) throws {
         guard let id = row.uuid(0) else { throw Unreadable(column: "number_id") }
         guard let e164 = row.bytes(1), e164.first == UInt8(ascii: "+"), let key = E164Key.digits(e164.dropFirst()) else {
             throw Unreadable(column: "e164")

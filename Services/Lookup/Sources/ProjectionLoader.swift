@@ -39,20 +39,11 @@ enum ProjectionLoader {
                 agent.externalAssistantId = try row.decode(String.self, at: 3)
                 state.apply(.agent(agent))
             }
-            // A cursor keeps the rows in flight to one batch; raw rows in binary
-            // format skip a string per cell and the text forms of uuid and bytea
-            // on both sides: a million numbers load in a few seconds.
-            try await transaction.execute("DECLARE projection_numbers NO SCROLL CURSOR FOR SELECT \(LoadedNumber.columns) FROM numbers")
-            // The next batch is fetched and decoded on the database thread while
-            // this one goes into memory: Postgres and lookup work at once.
-            let fetch = { @Sendable in
-                try await transaction.rawRows("FETCH 20000 FROM projection_numbers", format: .binary) { try LoadedNumber($0) }
-            }
-            var batch = try await fetch()
-            while !batch.isEmpty {
-                async let next = fetch()
+            // Binary COPY streams the rows: Postgres produces them while a
+            // database thread decodes them (no string per cell, no text forms of
+            // uuid and bytea) and this task loads earlier batches into memory.
+            try await transaction.copyOut("SELECT \(LoadedNumber.columns) FROM numbers", transform: LoadedNumber.init) { batch in
                 for index in batch.indices { state.load(batch[index]) }  // borrowed, not copied out
-                batch = try await next
             }
             for row in try await transaction.query("SELECT number_id, schedule FROM schedules") {
                 let schedule = try AssignmentV1.Schedule(serializedBytes: try row.decode([UInt8].self, at: 1))
