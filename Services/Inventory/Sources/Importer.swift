@@ -5,6 +5,7 @@ import PhoneNumbers
 import Outbox
 import Protos
 import RPC
+import ServiceRuntime
 import Store
 
 /// Imports a batch of numbers in one transaction: every item gets its own
@@ -220,8 +221,8 @@ func hex(_ bytes: [UInt8]) -> String {
     var out = [UInt8]()
     out.reserveCapacity(bytes.count * 2)
     for byte in bytes {
-        out.append(hexDigit(byte >> 4))
-        out.append(hexDigit(byte & 0x0f))
+        out.append(lowercaseHexDigit(byte >> 4))
+        out.append(lowercaseHexDigit(byte & 0x0f))
     }
     return String(decoding: out, as: UTF8.self)
 }

@@ -2,6 +2,7 @@ import Credentials
 import Foundation
 import Outbox
 import Protos
+import ServiceRuntime
 import Store
 
 /// The events inventory publishes. Payloads are `InventoryV1.NumberChanged`

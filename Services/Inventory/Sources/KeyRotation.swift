@@ -2,6 +2,7 @@ import Credentials
 import Foundation
 import Outbox
 import Protos
+import ServiceRuntime
 import Store
 
 /// Re-encrypts every stored credential under the active key, a batch per

@@ -3,8 +3,9 @@ import Foundation
 import Glibc
 #endif
 
-/// Number ids are random UUIDs, written in lower case; an import makes and
-/// writes thousands per call, so both are done without Foundation's per-id costs.
+/// Number ids are random UUIDs; an import makes thousands per call, so they
+/// are made without Foundation's per-id costs (and written with
+/// `lowercasedString`).
 extension UUID {
     /// `count` random (version 4) UUIDs from one request for random bytes.
     /// `UUID()` opens and reads the system's random device for every id.
@@ -18,29 +19,4 @@ extension UUID {
             return UUID(uuid: uuid)
         }
     }
-
-    /// What `uuidString.lowercased()` gives, without its formatted printing
-    /// and Unicode case mapping.
-    var lowercasedString: String {
-        withUnsafeBytes(of: uuid) { bytes in
-            String(unsafeUninitializedCapacity: 36) { out in
-                var count = 0
-                for (index, byte) in bytes.enumerated() {
-                    if index == 4 || index == 6 || index == 8 || index == 10 {
-                        out[count] = UInt8(ascii: "-")
-                        count += 1
-                    }
-                    out[count] = hexDigit(byte >> 4)
-                    out[count + 1] = hexDigit(byte & 0x0f)
-                    count += 2
-                }
-                return count
-            }
-        }
-    }
-}
-
-/// The lower-case ASCII hexadecimal digit for `value` (0...15).
-func hexDigit(_ value: UInt8) -> UInt8 {
-    value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
 }

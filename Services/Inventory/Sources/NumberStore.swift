@@ -2,6 +2,7 @@ import Foundation
 import PhoneNumbers
 import Protos
 import RPC
+import ServiceRuntime
 import Store
 
 /// Reads and writes of single numbers, shared by the handlers.

@@ -1,4 +1,5 @@
 import Foundation
+import ServiceRuntime
 
 /// Append-only storage for numbers' variable-length fields (provider ids,
 /// sealed credentials), so a number holds a 32-bit offset instead of Swift
@@ -139,7 +140,7 @@ struct ByteArena: Sendable {
             return String(decoding: bytes[(base + position)..<(base + position + length)], as: UTF8.self)
         case .uuid:
             defer { position += 16 }
-            return HexText.string(UUID(uuid: uuidBytes(bytes, from: base + position)))
+            return UUID(uuid: uuidBytes(bytes, from: base + position)).lowercasedString
         case .prefixedHex:
             defer { position += 18 }
             let start = base + position

@@ -1,4 +1,5 @@
 import Foundation
+import ServiceRuntime
 
 /// A string without a heap block of its own when it has one of the shapes
 /// ids take: a canonical UUID, two capital letters and 32 lowercase hex
@@ -33,7 +34,7 @@ enum CompactText: Hashable, Sendable {
 
     var string: String {
         switch self {
-        case .uuid(let uuid): HexText.string(uuid)
+        case .uuid(let uuid): uuid.lowercasedString
         case .sid(let prefix, let high, let low): HexText.string(prefix: prefix, high, low)
         case .short(let short): short.string
         case .text(let text): text
@@ -96,25 +97,6 @@ enum HexText {
         return (high, low)
     }
 
-    /// The canonical (lowercase) text of a UUID, in one allocation.
-    static func string(_ uuid: UUID) -> String {
-        withUnsafeBytes(of: uuid.uuid) { bytes in
-            String(unsafeUninitializedCapacity: 36) { out in
-                var position = 0
-                for index in 0..<16 {
-                    if index == 4 || index == 6 || index == 8 || index == 10 {
-                        out[position] = UInt8(ascii: "-")
-                        position += 1
-                    }
-                    out[position] = digit(bytes[index] >> 4)
-                    out[position + 1] = digit(bytes[index] & 0xf)
-                    position += 2
-                }
-                return position
-            }
-        }
-    }
-
     /// A SID's text: its two letters, then 32 lowercase hex digits.
     static func string(prefix: UInt16, _ high: UInt64, _ low: UInt64) -> String {
         String(unsafeUninitializedCapacity: 34) { out in
@@ -122,14 +104,10 @@ enum HexText {
             out[1] = UInt8(truncatingIfNeeded: prefix)
             for index in 0..<32 {
                 let word = index < 16 ? high : low
-                out[2 + index] = digit(UInt8(truncatingIfNeeded: word >> (60 - 4 * UInt64(index % 16))) & 0xf)
+                out[2 + index] = lowercaseHexDigit(UInt8(truncatingIfNeeded: word >> (60 - 4 * UInt64(index % 16))) & 0xf)
             }
             return 34
         }
-    }
-
-    private static func digit(_ value: UInt8) -> UInt8 {
-        value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
     }
 
     /// Shifts the value of each digit into `value`; false at a character that is not one.

@@ -1,5 +1,6 @@
 import Credentials
 import Foundation
+import ServiceRuntime
 import Protos
 import RPC
 
@@ -49,7 +50,7 @@ extension RouteState {
     /// The number's facts, without organisation or destination.
     func baseRoute(_ entry: NumberEntry) -> LookupV1.Route {
         var route = LookupV1.Route()
-        route.numberId = HexText.string(entry.id)
+        route.numberId = entry.id.lowercasedString
         route.e164 = entry.key.e164
         route.country = entry.country
         route.region = entry.region
