@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+@testable import LookupService
+
+/// Ids as lookup keeps them: whatever their form, read from a row or from an
+/// event, an id renders back exactly and names one symbol.
+@Suite struct CompactTextTests {
+    static let uuid = UUID().uuidString.lowercased()
+    static let samples = [
+        "", "a", "org-1", "bench-agent-19999", String(repeating: "x", count: 32), String(repeating: "y", count: 33),
+        "ünï-😀-id", uuid, uuid.uppercased(), "PN" + String(repeating: "0f", count: 16),
+        "TK" + String(repeating: "9a", count: 16), "PN" + String(repeating: "0F", count: 16),
+        "pn" + String(repeating: "0f", count: 16), "PN" + String(repeating: "0g", count: 16),
+        String(repeating: "long id ", count: 40), "nul\u{0}inside",
+    ]
+
+    static func fromBytes(_ text: String) -> CompactText {
+        var text = text
+        return text.withUTF8 { CompactText($0) }
+    }
+
+    @Test func everyFormRendersBackExactlyFromStringsAndFromRowBytes() {
+        for sample in Self.samples {
+            #expect(CompactText(sample).string == sample)
+            #expect(Self.fromBytes(sample) == CompactText(sample), "\(sample)")
+        }
+        #expect(CompactText(Self.uuid) == .uuid(UUID(uuidString: Self.uuid)!))
+        #expect(CompactText(Self.uuid.uppercased()) != CompactText(Self.uuid), "uppercase would not render back")
+        guard case .sid = CompactText("PN" + String(repeating: "0f", count: 16)) else {
+            Issue.record("a Twilio SID is held as bits")
+            return
+        }
+    }
+
+    @Test func eachDistinctIdIsOneSymbolWhicheverWayItArrives() {
+        var symbols = Symbols()
+        var seen: [String: UInt32] = [:]
+        for sample in Self.samples {
+            let symbol = symbols.intern(sample)
+            #expect(symbols.intern(Self.fromBytes(sample)) == symbol)
+            #expect(symbols.find(sample) == symbol)
+            #expect(symbols[symbol] == sample)
+            seen[sample] = symbol
+        }
+        #expect(seen[""] == 0)
+        #expect(Set(seen.values).count == Self.samples.count)
+        #expect(symbols.find("never interned") == nil)
+    }
+
+    @Test func thousandsOfIdsSurviveTheTableGrowing() {
+        var symbols = Symbols()
+        let ids = (0..<5_000).map { $0 % 2 == 0 ? UUID().uuidString.lowercased() : "agent-\($0)" }
+        let interned = ids.map { symbols.intern($0) }
+        for (id, symbol) in zip(ids, interned) {
+            #expect(symbols.find(id) == symbol)
+            #expect(symbols[symbol] == id)
+        }
+    }
+
+    @Test func theArenaStoresEveryFormAndGivesItBack() {
+        var arena = ByteArena()
+        let pairs = zip(Self.samples, Self.samples.reversed()).filter { !$0.0.isEmpty || !$0.1.isEmpty }
+        let offsets = pairs.map { arena.append(CompactText($0.0), CompactText($0.1)) }
+        for ((first, second), offset) in zip(pairs, offsets) {
+            #expect(arena.strings(at: offset, count: 2) == [first, second])
+        }
+        #expect(arena.append(.empty, .empty) == 0)
+    }
+}
