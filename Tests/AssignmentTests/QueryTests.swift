@@ -133,6 +133,14 @@ extension AssignmentTests {
             await expectRPCError(.invalidArgument) { try await admin.history(number: ids[0], organization: organization) }
         }
 
+        @Test func historyOfANumberNobodyHeldYetIsEmptyAndOfAnUnknownOneNotFound() async throws {
+            let (_, numbers) = try await fixtures.pool(1)
+            #expect(try await admin.historyAll(number: numbers[0].numberId).isEmpty)
+            await expectRPCError(.notFound) { try await admin.history(number: UUID().uuidString.lowercased()) }
+            let organization = try await fixtures.organization()
+            await expectRPCError(.notFound) { try await fixtures.api(.orgAdmin(organization)).history(number: numbers[0].numberId) }
+        }
+
         @Test func historyOfANumberCoversEveryOrganisationThatHeldIt() async throws {
             let first = try await fixtures.organization()
             let second = try await fixtures.organization()

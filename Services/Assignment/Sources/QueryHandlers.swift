@@ -89,7 +89,13 @@ struct QueryHandlers: Sendable {
                 SELECT * FROM history WHERE number_id = $1 AND id < $2 AND ($3::text IS NULL OR organization_id = $3)
                  ORDER BY id DESC LIMIT $4
                 """, [id, after, restrict, pageSize + 1])
-            if rows.isEmpty && after == Int64.max { throw RPCError(.notFound, "number \(request.numberId) not found") }
+            // No history at all: a catalogued number nobody has reserved yet has an
+            // empty one (for whoever may see every number); anything else is unknown.
+            if rows.isEmpty && after == Int64.max {
+                guard restrict == nil, try await !database.query("SELECT 1 FROM catalog WHERE number_id = $1", [id]).isEmpty else {
+                    throw RPCError(.notFound, "number \(request.numberId) not found")
+                }
+            }
         } else {
             let organization = try readableOrganization(request.organizationId, context)
             rows = try await database.query(
