@@ -81,9 +81,10 @@ struct EncodedParameters {
                 texts.append(nil)
                 continue
             }
-            let text = parameter.postgresText
+            var text = parameter.postgresText
             // C strings end at NUL; a silently truncated value would be worse than an error.
-            if text.utf8.contains(0) {
+            // (memchr: an import's array parameters are hundreds of kilobytes.)
+            if text.withUTF8({ bytes in bytes.baseAddress.map { memchr($0, 0, bytes.count) != nil } ?? false }) {
                 var error = DatabaseError(
                     code: .queryFailed,
                     message: "parameter $\(index + 1) contains a NUL character",
