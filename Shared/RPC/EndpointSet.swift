@@ -65,6 +65,15 @@ final class EndpointSet: Sendable {
 
     private var targetNames: String { targets.map(\.description).joined(separator: ", ") }
 
+    /// When the first address that is backing off may be tried again (nil
+    /// when none is): a retry of a call that found no server waits for it, so
+    /// its attempts are not all spent before any reconnect is due.
+    func nextReconnect() -> NIODeadline? {
+        state.withLockedValue { state in
+            state.endpoints.lazy.filter { $0.connection?.isActive != true && $0.connecting == nil }.map(\.retryAt).min()
+        }
+    }
+
     func closeAll() {
         let connections = state.withLockedValue { state -> [ClientConnection] in
             state.isClosed = true

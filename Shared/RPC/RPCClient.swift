@@ -9,7 +9,8 @@ public import Protos
 /// replicas) and calls are spread over them round-robin. Broken connections
 /// are re-established with exponential backoff; calls are retried only after
 /// UNAVAILABLE and only when the method is idempotent or the request was never
-/// sent.
+/// sent. A retry after finding no server waits (within the deadline) until a
+/// reconnect is due, so a server that comes back is found.
 public final class RPCClient: Sendable {
     /// Client settings; every field has a default.
     public struct Configuration: Sendable {
@@ -93,7 +94,10 @@ public final class RPCClient: Sendable {
                       attempt < configuration.maximumAttempts, NIODeadline.now() < deadline else {
                     throw failure.error
                 }
-                let pause = backoff(attempt: attempt)
+                var pause = backoff(attempt: attempt)
+                if !failure.wasSent, let reconnect = endpoints.nextReconnect() {
+                    pause = max(pause, reconnect - NIODeadline.now())
+                }
                 guard NIODeadline.now() + pause < deadline else { throw failure.error }
                 try? await Task.sleep(nanoseconds: UInt64(pause.nanoseconds))
             }
