@@ -30,20 +30,20 @@ public enum TraceID {
         return allowed ? candidate : nil
     }
 
-    /// A new id of 32 hex digits: a random per-process prefix and a counter,
-    /// unique without a random draw per call on the hot path.
-    public static func generate() -> String { next().text }
-
     /// A new id, not yet rendered: most calls never log or call onwards, so
     /// they never pay for the string.
     static func next() -> CallTrace {
         CallTrace(source: .generated(counter.loadThenWrappingIncrement(ordering: .relaxed)))
     }
 
-    fileprivate static let prefix = hex(UInt64.random(in: .min ... .max))
+    /// A generated id: 32 hex digits, a random per-process prefix and a
+    /// counter, unique without a random draw per call on the hot path.
+    fileprivate static func text(_ sequence: UInt64) -> String { prefix + hex(sequence) }
+
+    private static let prefix = hex(UInt64.random(in: .min ... .max))
     private static let counter = ManagedAtomic<UInt64>(1)
 
-    fileprivate static func hex(_ value: UInt64) -> String {
+    private static func hex(_ value: UInt64) -> String {
         let digits = String(value, radix: 16)
         return String(repeating: "0", count: 16 - digits.count) + digits
     }
@@ -72,8 +72,4 @@ struct CallTrace: Sendable {
         case .generated(let sequence): TraceID.text(sequence)
         }
     }
-}
-
-extension TraceID {
-    fileprivate static func text(_ sequence: UInt64) -> String { prefix + hex(sequence) }
 }

@@ -104,21 +104,23 @@ struct ByteArena: Sendable {
             out.append(UInt8(truncatingIfNeeded: prefix))
             withUnsafeBytes(of: (high.bigEndian, low.bigEndian)) { out += $0 }
         case .short(let short):
-            encode(.text(short.string), into: &out)
+            short.withBytes { encodeText($0, into: &out) }
         case .text(var string):
-            string.withUTF8 { utf8 in
-                if utf8.isEmpty {
-                    out.append(Tag.empty.rawValue)
-                } else if utf8.count < 256 {
-                    out.append(Tag.short.rawValue)
-                    out.append(UInt8(utf8.count))
-                    out += utf8
-                } else {
-                    out.append(Tag.long.rawValue)
-                    out += [UInt8(utf8.count >> 8 & 0xff), UInt8(utf8.count & 0xff)]
-                    out += utf8
-                }
-            }
+            string.withUTF8 { encodeText(UnsafeRawBufferPointer($0), into: &out) }
+        }
+    }
+
+    private static func encodeText(_ utf8: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        if utf8.isEmpty {
+            out.append(Tag.empty.rawValue)
+        } else if utf8.count < 256 {
+            out.append(Tag.short.rawValue)
+            out.append(UInt8(utf8.count))
+            out += utf8
+        } else {
+            out.append(Tag.long.rawValue)
+            out += [UInt8(utf8.count >> 8 & 0xff), UInt8(utf8.count & 0xff)]
+            out += utf8
         }
     }
 

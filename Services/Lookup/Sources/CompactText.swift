@@ -4,9 +4,9 @@ import ServiceRuntime
 /// A string without a heap block of its own when it has one of the shapes
 /// ids take: a canonical UUID, two capital letters and 32 lowercase hex
 /// digits (Twilio's "PN…" and "TK…" SIDs), or any other text of 1 to 32
-/// bytes. Longer text stays a `String`. Rows are read into it without making
-/// strings, symbols and the arena key and store it as bits, and it renders
-/// back exactly.
+/// bytes. Longer text stays a `String`. The loader reads row bytes into it
+/// without making a string; symbols and the arena key and store it by its
+/// bits; it renders back exactly.
 enum CompactText: Hashable, Sendable {
     case uuid(UUID)
     case sid(prefix: UInt16, high: UInt64, low: UInt64)
@@ -55,9 +55,11 @@ struct ShortText: Hashable, Sendable {
         withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: UnsafeRawBufferPointer(bytes)) }
     }
 
-    var string: String {
-        withUnsafeBytes(of: words) { String(decoding: $0.prefix(Int(length)), as: UTF8.self) }
+    func withBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        withUnsafeBytes(of: words) { body(UnsafeRawBufferPointer(rebasing: $0.prefix(Int(length)))) }
     }
+
+    var string: String { withBytes { String(decoding: $0, as: UTF8.self) } }
 
     static func == (lhs: ShortText, rhs: ShortText) -> Bool {
         lhs.length == rhs.length && lhs.words.0 == rhs.words.0 && lhs.words.1 == rhs.words.1
