@@ -162,7 +162,7 @@ let package = Package(
         .target(
             name: "ServiceRuntime",
             dependencies: [
-                "RPC", "Store", "Outbox", "Auth", "Protos", "Credentials", "PhoneNumbers", "Observability",
+                "RPC", "Store", "Outbox", "Auth", "Protos", "Credentials", "PhoneNumbers", "Observability", "CMalloc",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -177,7 +177,7 @@ let package = Package(
 
         .target(
             name: "InventoryService",
-            dependencies: ["ServiceRuntime", "RPC", "Store", "Outbox", "Protos", "PhoneNumbers", "Credentials", "Auth", "CMalloc",
+            dependencies: ["ServiceRuntime", "RPC", "Store", "Outbox", "Protos", "PhoneNumbers", "Credentials", "Auth",
                            .product(name: "Logging", package: "swift-log")],
             path: "Services/Inventory/Sources",
             swiftSettings: swiftSettings
@@ -206,7 +206,7 @@ let package = Package(
         .systemLibrary(name: "CMalloc", path: "Shared/CMalloc"),
         .target(
             name: "LookupService",
-            dependencies: ["ServiceRuntime", "RPC", "Store", "Outbox", "Protos", "PhoneNumbers", "Credentials", "Auth", "CMalloc",
+            dependencies: ["ServiceRuntime", "RPC", "Store", "Outbox", "Protos", "PhoneNumbers", "Credentials", "Auth",
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                            .product(name: "Logging", package: "swift-log")],
@@ -350,7 +350,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PhoneNumbersTests",
-            dependencies: ["PhoneNumbers"],
+            dependencies: ["PhoneNumbers", "CPhoneNumberShim"],
             path: "Tests/PhoneNumbersTests",
             swiftSettings: swiftSettings
         ),

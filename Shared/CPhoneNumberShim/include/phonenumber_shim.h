@@ -100,7 +100,11 @@ enum {
     /* Fail with PN_WRONG_REGION unless the number is valid for the default
      * region itself (not merely parsed with its help). Ignored when no
      * default region is given. */
-    PN_PARSE_REQUIRE_REGION = 1u << 0
+    PN_PARSE_REQUIRE_REGION = 1u << 0,
+    /* Parse with libphonenumber's general parser even where the shim's
+     * shortcut for plain "+<digits>" text applies; the results are the same
+     * (tests compare the two), only slower. */
+    PN_PARSE_LIBRARY_ONLY = 1u << 1
 };
 
 /* '+', a country code (up to 3 digits) and a national number (up to 17
@@ -203,6 +207,15 @@ pn_status pn_geocode(const char *e164, size_t e164_len, const char *locale,
  * the region is unknown to libphonenumber.
  */
 int32_t pn_country_code_for_region(const char *region);
+
+/*
+ * Writes libphonenumber's example number of `type` for `region` (e.g. "GB",
+ * or "001" with `calling_code` for a non-geographic entity such as +800) in
+ * E.164 into `buffer`. PN_INVALID_ARGUMENT when the region or type has no
+ * example. Tests use these to cover every region's number plan.
+ */
+pn_status pn_example_number(const char *region, int32_t calling_code, pn_number_type type,
+                            char *buffer, size_t capacity);
 
 /*
  * Loads libphonenumber's metadata now (and the geocoder too, when
