@@ -38,7 +38,7 @@ struct Importer: Sendable {
         }
         let now = Self.databaseNow()
         let actor = caller.description
-        let ids = UUID.random(count: request.items.count)
+        let ids = UUID.timeOrdered(count: request.items.count, now: now)
 
         // Validate every item; the first occurrence of a number in the batch wins.
         var candidates: [Candidate] = []

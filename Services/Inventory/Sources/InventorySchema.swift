@@ -55,6 +55,13 @@ enum InventorySchema {
                 DROP INDEX numbers_country;
                 DROP INDEX numbers_provider;
                 """),
+            // Most imported numbers join the pool (no owner); the owner index
+            // serves one organisation's listing, so pool rows need no entry in
+            // it (measured: a fifth of Postgres' time per inserted row).
+            Migration(version: 5, name: "owner index for owned numbers only", sql: """
+                DROP INDEX numbers_owner;
+                CREATE INDEX numbers_owner ON numbers (owner_organization_id, e164) WHERE owner_organization_id IS NOT NULL;
+                """),
         ]
     }
 }
