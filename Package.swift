@@ -62,6 +62,8 @@ let package = Package(
                 .linkedLibrary("phonenumber"),
                 .linkedLibrary("geocoding"),
                 .linkedLibrary("icuuc"),
+                .linkedLibrary("icui18n"),   // ICU regular expressions, used directly by the shim
+                .linkedLibrary("protobuf"),  // libphonenumber's metadata classes
                 .linkedLibrary("stdc++"),
             ]
         ),

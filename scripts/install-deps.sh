@@ -10,6 +10,7 @@ packages=(
     libprotobuf-c-dev protobuf-c-compiler   # message encoding, and protoc-c to regenerate
     libpq-dev                               # Postgres client library
     libphonenumber-dev                      # number parsing, validation, geocoding
+    libicu-dev libprotobuf-dev              # ICU and protobuf, which the phone-number shim links too
     postgresql postgresql-client            # the private Postgres for tests and the local run (and pgbench)
     docker-compose                          # validates compose.yaml in the tests (no engine needed)
 )

@@ -101,8 +101,9 @@ enum {
      * region itself (not merely parsed with its help). Ignored when no
      * default region is given. */
     PN_PARSE_REQUIRE_REGION = 1u << 0,
-    /* Parse with libphonenumber's general parser even where the shim's
-     * shortcut for plain "+<digits>" text applies; the results are the same
+    /* Use libphonenumber's own parser and number-type check throughout,
+     * not the shim's faster equivalents (a shortcut for plain "+<digits>"
+     * text, patterns compiled once per thread); the results are the same
      * (tests compare the two), only slower. */
     PN_PARSE_LIBRARY_ONLY = 1u << 1
 };
