@@ -4,13 +4,11 @@ import Foundation
 import Histogram
 import NIOCore
 import Protos
-import RPC
-import Synchronization
 
-/// Resolve of random seeded numbers over many connections, either as fast as
-/// answers come (a fixed number of calls in flight per connection) or paced
-/// at a fixed total rate. Prints requests/s, latency percentiles and the CPU
-/// time the lookup process and this client spent per request.
+/// Resolve of random seeded numbers over many connections (`ResolveDriver`),
+/// either as fast as answers come (a fixed number of calls in flight per
+/// connection) or paced at a fixed total rate. Prints requests/s, latency
+/// percentiles and the CPU time the lookup process and this client spent per request.
 struct Load: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Drive Resolve of a running lookup and print the figures.")
     @Option(help: "Lookup port on 127.0.0.1.") var port: Int
@@ -31,23 +29,25 @@ struct Load: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let token = try BenchTokens.lookupReader()
-        let clients = (0..<connections).map { _ in RPCClient.loopback(port: port, token: token) { $0.maximumAttempts = 1 } }
-        defer { for client in clients { client.close() } }
-        // Connect every client before the clock starts.
-        for client in clients { _ = try await client.unary(LookupMethods.status, LookupV1.GetStatusRequest(), as: LookupV1.GetStatusResponse.self) }
-        if warmup > 0 { _ = await drive(clients, until: .now + .seconds(warmup), phase: 1) }
-
-        let serverBefore = try processCPUMicros(serverPid), clientBefore = try processCPUMicros(getpid())
-        let started = ContinuousClock.now
-        let outcome = await drive(clients, until: started + .seconds(seconds), phase: 2)
-        let wall = (ContinuousClock.now - started).seconds
-        let serverCPU = try processCPUMicros(serverPid) - serverBefore, clientCPU = try processCPUMicros(getpid()) - clientBefore
-
-        let requests = Double(outcome.latencies.totalCount)
-        let figures = [requests / wall, Double(outcome.latencies.valueAtPercentile(50)), Double(outcome.latencies.valueAtPercentile(99)),
+        let driver = try await ResolveDriver(port: port, token: try BenchTokens.lookupReader(),
+                                             connections: connections, numbers: seed.numbers)
+        let figures: [Double], outcome: Outcome
+        do {
+            if warmup > 0 { _ = try await drive(driver, for: warmup, phase: 1) }
+            let serverBefore = try processCPUMicros(serverPid), clientBefore = try processCPUMicros(getpid())
+            let started = ContinuousClock.now
+            outcome = try await drive(driver, for: seconds, phase: 2)
+            let wall = (ContinuousClock.now - started).seconds
+            let serverCPU = try processCPUMicros(serverPid) - serverBefore, clientCPU = try processCPUMicros(getpid()) - clientBefore
+            let requests = Double(outcome.latencies.totalCount)
+            figures = [requests / wall, Double(outcome.latencies.valueAtPercentile(50)), Double(outcome.latencies.valueAtPercentile(99)),
                        Double(outcome.latencies.valueAtPercentile(99.9)), Double(serverCPU) / requests, Double(clientCPU) / requests,
                        Double(outcome.errors)]
+        } catch {
+            await driver.close()
+            throw error
+        }
+        await driver.close()
         let mode = rate > 0 ? String(format: "paced at %.0f/s", rate) : "\(inFlight) in flight per connection"
         print(String(format: "%@: %d connections, %@: %.0f requests/s  p50=%.0fus p99=%.0fus p99.9=%.0fus  "
                      + "server CPU %.2fus/request  client CPU %.2fus/request  errors=%.0f",
@@ -59,6 +59,13 @@ struct Load: AsyncParsableCommand {
         }
     }
 
+    /// Drives for `seconds`; each phase draws other numbers than the last.
+    private func drive(_ driver: ResolveDriver, for seconds: Double, phase: Int) async throws -> Outcome {
+        let end = NIODeadline.now() + .nanoseconds(Int64(seconds * 1e9))
+        return rate > 0 ? try await driver.paced(rate: rate, until: end, phase: phase)
+                        : try await driver.closedLoop(inFlight: inFlight, until: end, phase: phase)
+    }
+
     struct Outcome: Sendable {
         var latencies = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
         var errors = 0
@@ -66,13 +73,13 @@ struct Load: AsyncParsableCommand {
         /// Paced: how late the pacer sent its most delayed call (a starved client sends in bursts).
         var pacerLagMicros: Int64 = 0
 
-        /// Latency from sending a call to its answer, or the failure.
-        mutating func record(sent: ContinuousClock.Instant, _ result: Result<Void, RPCError>) {
-            switch result {
-            case .success: latencies.record(UInt64((ContinuousClock.now - sent).microseconds))
-            case .failure(let error):
+        /// A call sent at `sent` answered now, or failed with `failure`.
+        mutating func record(sent: NIODeadline?, failure: String?) {
+            if let failure {
                 errors += 1
-                if firstError == nil { firstError = "\(error)" }
+                if firstError == nil { firstError = failure }
+            } else if let sent {
+                latencies.record(UInt64(max(0, (NIODeadline.now() - sent).nanoseconds / 1000)))
             }
         }
 
@@ -81,82 +88,6 @@ struct Load: AsyncParsableCommand {
             errors += other.errors
             firstError = firstError ?? other.firstError
             pacerLagMicros = max(pacerLagMicros, other.pacerLagMicros)
-        }
-    }
-
-    /// Drives until `end`; each phase draws other numbers than the last.
-    private func drive(_ clients: [RPCClient], until end: ContinuousClock.Instant, phase: Int) async -> Outcome {
-        rate > 0 ? await paced(clients, until: end, phase: phase) : await closedLoop(clients, until: end, phase: phase)
-    }
-
-    /// `inFlight` callers per connection, each calling again once answered.
-    private func closedLoop(_ clients: [RPCClient], until end: ContinuousClock.Instant, phase: Int) async -> Outcome {
-        let numbers = seed.numbers
-        return await withTaskGroup(of: Outcome.self) { group in
-            for (index, client) in clients.enumerated() {
-                for slot in 0..<inFlight {
-                    let caller = UInt64(index * inFlight + slot)
-                    group.addTask {
-                        var random = FastRandom(state: UInt64(phase) << 32 | caller)
-                        var outcome = Outcome()
-                        while ContinuousClock.now < end && outcome.errors <= 1_000 {  // a broken run stops rather than spins
-                            let sent = ContinuousClock.now
-                            outcome.record(sent: sent, await Self.resolve(client, Int.random(in: 0..<numbers, using: &random)))
-                        }
-                        return outcome
-                    }
-                }
-            }
-            var total = Outcome()
-            for await outcome in group { total.add(outcome) }
-            return total
-        }
-    }
-
-    /// One pacer: every millisecond it sends the calls due by then at `rate`,
-    /// round robin over the connections, without waiting for answers. (A
-    /// timer per call would cost this client more CPU than the server spends.)
-    private func paced(_ clients: [RPCClient], until end: ContinuousClock.Instant, phase: Int) async -> Outcome {
-        let numbers = seed.numbers, rate = rate
-        let shared = SharedOutcome()
-        var random = FastRandom(state: UInt64(phase) << 32)
-        let start = ContinuousClock.now
-        var sent = 0, lag = Duration.zero
-        await withDiscardingTaskGroup { group in
-            while ContinuousClock.now < end {
-                let now = ContinuousClock.now
-                let due = Int((now - start).seconds * rate)
-                if sent < due { lag = max(lag, now - (start + .seconds(Double(sent) / rate))) }
-                while sent < due {
-                    let client = clients[sent % clients.count], number = Int.random(in: 0..<numbers, using: &random)
-                    group.addTask {
-                        let sent = ContinuousClock.now
-                        let result = await Self.resolve(client, number)
-                        shared.outcome.withLock { $0.record(sent: sent, result) }
-                    }
-                    sent += 1
-                }
-                try? await Task.sleep(for: .milliseconds(1))
-            }
-        }
-        return shared.outcome.withLock {
-            $0.pacerLagMicros = lag.microseconds
-            return $0
-        }
-    }
-
-    final class SharedOutcome: Sendable {
-        let outcome = Mutex(Outcome())
-    }
-
-    private static func resolve(_ client: RPCClient, _ index: Int) async -> Result<Void, RPCError> {
-        var request = LookupV1.ResolveRequest()
-        request.number = SeedSet.e164(index)
-        do throws(RPCError) {
-            _ = try await client.unary(LookupMethods.resolve, request, as: LookupV1.ResolveResponse.self, timeout: .seconds(5))
-            return .success(())
-        } catch {
-            return .failure(error)
         }
     }
 }

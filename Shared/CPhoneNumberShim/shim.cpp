@@ -189,22 +189,27 @@ void Clear(pn_number* out) {
     out->possibility = PN_POSSIBLE;
 }
 
-// The metadata of every calling code in use, by code (null where unused), so
-// the shortcut below finds a country code without libphonenumber's lookup,
-// which builds a list of regions each time. Read once, on first use.
-const std::vector<const PhoneMetadata*>& MetadataByCallingCode() {
-    static const std::vector<const PhoneMetadata*>* const table = [] {
+// Every calling code in use (libphonenumber's list, read once on first use),
+// with its metadata, so the shortcut below finds a country code without the
+// library's lookup, which builds a list of regions each time.
+struct CallingCode {
+    bool in_use = false;
+    const PhoneMetadata* metadata = nullptr;
+};
+
+const std::vector<CallingCode>& CallingCodes() {
+    static const std::vector<CallingCode>* const table = [] {
         const PhoneNumberUtil& util = Util();
-        auto* metadata = new std::vector<const PhoneMetadata*>(1000, nullptr);
-        std::set<int> codes;
-        util.GetSupportedCallingCodes(&codes);
-        for (int code : codes) {
+        auto* codes = new std::vector<CallingCode>(1000);
+        std::set<int> supported;
+        util.GetSupportedCallingCodes(&supported);
+        for (int code : supported) {
             if (code <= 0 || code >= 1000) continue;
             std::string region;
             util.GetRegionCodeForCountryCode(code, &region);
-            (*metadata)[code] = Internals::MetadataForRegionOrCallingCode(util, code, region);
+            (*codes)[code] = {true, Internals::MetadataForRegionOrCallingCode(util, code, region)};
         }
-        return metadata;
+        return codes;
     }();
     return *table;
 }
@@ -242,17 +247,18 @@ bool ParsePlainInternational(const char* text, size_t length, PhoneNumber* numbe
     std::string digits;
     if (!PlainInternationalDigits(text, length, &digits)) return false;
     if (digits.empty() || digits[0] == '0') return false;
-    const std::vector<const PhoneMetadata*>& metadata = MetadataByCallingCode();
+    const std::vector<CallingCode>& codes = CallingCodes();
     int code = 0;
     size_t code_length = 0;
     for (size_t i = 1; i <= 3 && i <= digits.size(); ++i) {
         code = code * 10 + (digits[i - 1] - '0');
-        if (metadata[code] != nullptr) {
+        if (codes[code].in_use) {
             code_length = i;
             break;
         }
     }
-    if (code_length == 0) return false;
+    if (code_length == 0 || codes[code].metadata == nullptr) return false;
+    const PhoneMetadata& metadata = *codes[code].metadata;
     std::string national_number = digits.substr(code_length);
     if (national_number.size() < Internals::kMinNationalLength ||
         national_number.size() > Internals::kMaxNationalLength) {
@@ -260,7 +266,7 @@ bool ParsePlainInternational(const char* text, size_t length, PhoneNumber* numbe
     }
     const PhoneNumberUtil& util = Util();
     std::string stripped = national_number;
-    if (Internals::StripNationalPrefix(util, *metadata[code], &stripped)) return false;
+    if (Internals::StripNationalPrefix(util, metadata, &stripped)) return false;
     number->Clear();
     number->set_country_code(code);
     Internals::SetLeadingZeros(util, national_number, number);
