@@ -55,7 +55,7 @@ import Testing
     /// Texts around one E.164 number: itself in the written forms the
     /// shortcut takes, and variants with changed, added, dropped and inserted
     /// digits (a national prefix or leading zeros after the country code).
-    private static func variants(of e164: String, using random: inout SplitMix) -> [String] {
+    private static func variants(of e164: String, using random: inout Scrambled) -> [String] {
         let digits = Array(e164.dropFirst())
         var texts = ["+" + String(digits), "tel:+" + String(digits),
                      "+\(String(digits.prefix(2))) (\(String(digits.dropFirst(2).prefix(3)))) \(String(digits.dropFirst(5)))",
@@ -78,7 +78,7 @@ import Testing
     }
 
     @Test func shortcutAnswersAsTheLibraryDoes() {
-        var random = SplitMix(state: 0x5EED)
+        var random = Scrambled(state: 0x5EED)
         var texts: [String] = []
         let examples = Self.examples()
         #expect(examples.count > 1_000, "libphonenumber should have an example for most regions and types")
@@ -103,14 +103,14 @@ import Testing
     }
 }
 
-/// A small deterministic generator, so a failure can be reproduced.
-struct SplitMix {
+/// Deterministic pseudo-random digits (a multiplicative hash of a counter),
+/// so a failure can be reproduced.
+struct Scrambled {
     var state: UInt64
     mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        state &+= 1
+        let mixed = state &* 0xD6E8_FEB8_6659_FD93
+        let scrambled = (mixed ^ (mixed >> 32)) &* 0xD6E8_FEB8_6659_FD93
+        return scrambled >> 16
     }
 }
