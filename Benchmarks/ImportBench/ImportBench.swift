@@ -96,19 +96,21 @@ extension ImportBench {
         @Option(help: "Service port on 127.0.0.1.") var port: Int
         @Option(help: "Service process id, for its CPU time.") var serverPid: Int32?
         @Option(help: "Postmaster process id, for the CPU time of the Postgres cluster.") var postgresPid: Int32?
-        @Option(help: "Numbers to import.") var numbers = 100_000
+        @Option(help: "Numbers to import per round.") var numbers = 100_000
+        @Option(help: "Rounds, each importing new numbers; the figure is their median (this machine's speed varies from run to run).")
+        var rounds = 3
         @Option(help: "Numbers per ImportNumbers call (the service accepts at most 5,000).") var batch = 5_000
         @Option(help: "Connections, one call in flight on each.") var connections = 3
-        @Option(help: "Numbers imported first, untimed, after the measured range (loads the geocoder, warms the pool).")
-        var warmup = 500
+        @Option(help: "Numbers imported first, untimed, after the measured range, shared by the connections (connects them, loads the geocoder, warms the pool).")
+        var warmup = 15_000
         @Flag(help: "Send an idempotency-key with every call.") var idempotencyKeys = false
-        @Option(help: "Write the measured numbers/s here (for the script).") var resultFile: String?
+        @Option(help: "Write the median numbers/s here (for the script).") var resultFile: String?
 
         func validate() throws {
-            guard numbers > 0, batch > 0, connections > 0, warmup >= 0 else {
-                throw ValidationError("numbers, batch and connections must be positive")
+            guard numbers > 0, rounds > 0, batch > 0, connections > 0, warmup >= 0 else {
+                throw ValidationError("numbers, rounds, batch and connections must be positive")
             }
-            guard numbers + warmup <= BenchNumbers.capacity else {
+            guard rounds * numbers + warmup <= BenchNumbers.capacity else {
                 throw ValidationError("at most \(BenchNumbers.capacity - warmup) numbers fit the benchmark range")
             }
         }
@@ -128,19 +130,49 @@ extension ImportBench {
             }
             defer { for client in clients { client.close() } }
 
+            try await warmUp(clients, from: rounds * numbers)
+            var rates: [Double] = []
+            for round in 0..<rounds {
+                rates.append(try await measure(round: round, clients))
+            }
+            let median = rates.sorted()[rates.count / 2]
+            if rounds > 1 {
+                print(String(format: "RPC import   median of %d rounds: %.0f numbers/s (rounds: %@)", rounds, median,
+                             rates.map { String(format: "%.0f", $0) }.joined(separator: " / ")))
+            }
+            if let resultFile { try String(format: "%.0f\n", median).write(toFile: resultFile, atomically: true, encoding: .utf8) }
+        }
+
+        /// One call on every connection at once, so each is connected and the
+        /// service has served full batches before any clock starts.
+        private func warmUp(_ clients: [RPCClient], from first: Int) async throws {
+            guard warmup > 0 else { return }
+            let share = (warmup + clients.count - 1) / clients.count
+            let useKeys = idempotencyKeys, end = first + warmup
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (index, client) in clients.enumerated() {
+                    let range = min(first + index * share, end)..<min(first + (index + 1) * share, end)
+                    guard !range.isEmpty else { continue }
+                    var request = InventoryV1.ImportNumbersRequest()
+                    request.items = range.map(BenchNumbers.item)
+                    group.addTask {
+                        let tally = try await Self.call(client, request, idempotencyKey: useKeys ? "bench-warmup-\(UUID())" : nil)
+                        try tally.check(expected: range.count, what: "warm-up")
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+
+        /// Imports round `round`'s numbers over all connections; prints and returns numbers/s.
+        private func measure(round: Int, _ clients: [RPCClient]) async throws -> Double {
             // Requests are built before the clock starts: only the calls are timed.
-            let batches = stride(from: 0, to: numbers, by: batch).map { start in
+            let first = round * numbers
+            let batches = stride(from: first, to: first + numbers, by: batch).map { start in
                 var request = InventoryV1.ImportNumbersRequest()
-                request.items = (start..<min(start + batch, numbers)).map(BenchNumbers.item)
+                request.items = (start..<min(start + batch, first + numbers)).map(BenchNumbers.item)
                 return request
             }
-            if warmup > 0 {
-                var request = InventoryV1.ImportNumbersRequest()
-                request.items = (numbers..<numbers + warmup).map(BenchNumbers.item)
-                let tally = try await Self.call(clients[0], request, idempotencyKey: idempotencyKeys ? "bench-warmup-\(UUID())" : nil)
-                try tally.check(expected: warmup, what: "warm-up")
-            }
-
             let cpu = CPUReading(server: serverPid, postgres: postgresPid)
             let started = ContinuousClock.now
             let queue = BatchQueue(count: batches.count)
@@ -151,7 +183,7 @@ extension ImportBench {
                         var done: [(Duration, Tally)] = []
                         while let index = await queue.next() {
                             let start = ContinuousClock.now
-                            let tally = try await Self.call(client, batches[index], idempotencyKey: useKeys ? "bench-\(index)-\(UUID())" : nil)
+                            let tally = try await Self.call(client, batches[index], idempotencyKey: useKeys ? "bench-\(round)-\(index)-\(UUID())" : nil)
                             done.append((ContinuousClock.now - start, tally))
                         }
                         return done
@@ -168,17 +200,17 @@ extension ImportBench {
             for (_, tally) in outcomes { total.add(tally) }
             let latencies = outcomes.map { $0.0.seconds * 1000 }.sorted()
             let rate = Double(numbers) / wall
-            print(String(format: "RPC import   %d numbers, %d calls of %d, %d connections: %.0f numbers/s (%.2f s)  per-call p50=%.0f ms p99=%.0f ms",
-                         numbers, batches.count, batch, connections, rate, wall,
+            let label = rounds > 1 ? "round \(round + 1)/\(rounds)" : "RPC import  "
+            print(String(format: "%@ %d numbers, %d calls of %d, %d connections: %.0f numbers/s (%.2f s)  per-call p50=%.0f ms p99=%.0f ms",
+                         label, numbers, batches.count, batch, connections, rate, wall,
                          percentile(latencies, 50), percentile(latencies, 99)))
-            print("             created=\(total.created) already_present=\(total.alreadyPresent) rejected=\(total.rejected)")
             var cpuLine = String(format: "             CPU per number: client %.1f us", used.client / Double(numbers) * 1e6)
             if let server = used.server { cpuLine += String(format: ", inventory %.1f us", server / Double(numbers) * 1e6) }
             if let postgres = used.postgres { cpuLine += String(format: ", postgres %.1f us", postgres / Double(numbers) * 1e6) }
             cpuLine += String(format: "  (wall %.1f us/number on %d cores)", wall / Double(numbers) * 1e6, ProcessInfo.processInfo.activeProcessorCount)
             print(cpuLine)
             try total.check(expected: numbers, what: "measured import")
-            if let resultFile { try String(format: "%.0f\n", rate).write(toFile: resultFile, atomically: true, encoding: .utf8) }
+            return rate
         }
 
         static func call(_ client: RPCClient, _ request: InventoryV1.ImportNumbersRequest, idempotencyKey: String?) async throws -> Tally {
@@ -195,15 +227,17 @@ extension ImportBench {
 
 
 
-    /// Prints the first and last E.164 number of a run (measured range plus
-    /// warm-up), for the script's clean-up and export.
+    /// Prints the first E.164 number of a run, the last of its first round
+    /// (the rows `COPY` repeats), and the last of all (rounds plus warm-up),
+    /// for the script's clean-up and export.
     struct NumberRange: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "range")
         @Option var numbers = 100_000
-        @Option var warmup = 500
+        @Option var rounds = 3
+        @Option var warmup = 15_000
 
         func run() throws {
-            print(BenchNumbers.e164(0), BenchNumbers.e164(numbers - 1), BenchNumbers.e164(numbers + max(warmup, 1) - 1))
+            print(BenchNumbers.e164(0), BenchNumbers.e164(numbers - 1), BenchNumbers.e164(rounds * numbers + max(warmup, 1) - 1))
         }
     }
 }

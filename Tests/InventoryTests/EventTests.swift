@@ -117,4 +117,21 @@ import Testing
         #expect(again.consistencyToken >= response.consistencyToken)
         for result in again.results { #expect(try await AdminDB.outboxCount(aggregate: result.numberId) == 1) }
     }
+
+    /// A batch mixing catalogued and new numbers: only the new ones are
+    /// created, keep the ids the answer gives, and get an event each.
+    @Test func mixedBatchCreatesOnlyTheNewNumbers() async throws {
+        let numbers = try await Numbers.fresh(4)
+        let first = try await admin.importNumbers([importItem(numbers[0]), importItem(numbers[2])])
+        #expect(first.created == 2)
+        let mixed = try await admin.importNumbers(numbers.map { importItem($0) })
+        #expect(mixed.results.map(\.outcome) == [.alreadyPresent, .created, .alreadyPresent, .created], "\(mixed.results)")
+        #expect(mixed.results[0].numberId == first.results[0].numberId)
+        #expect(mixed.results[2].numberId == first.results[1].numberId)
+        for result in mixed.results {
+            #expect(try await AdminDB.outboxCount(aggregate: result.numberId) == 1, "\(result.e164)")
+            let stored = try await admin.get(id: result.numberId)
+            #expect(stored.number?.e164 == result.e164)
+        }
+    }
 }

@@ -109,14 +109,16 @@ struct OutboxTests {
             }
             #expect(range == 2...2_501)
             var after: Int64 = 0
-            var seen: [String] = []
+            var seen: [String] = [], payloads: [[UInt8]] = []
             while true {
                 let page = try await outbox.read(after: after, limit: 1_000)
                 if page.events.isEmpty { break }
                 seen += page.events.map(\.aggregateID)
+                payloads += page.events.map(\.payload)
                 after = page.through
             }
             #expect(seen == ["s"] + events.map(\.aggregateID))
+            #expect(payloads == [[]] + events.map(\.payload), "each event keeps its own payload across statements")
         }
     }
 

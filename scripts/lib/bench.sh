@@ -56,6 +56,9 @@ bench_build() {
         fi
     done
     bench_bin="$(swift build -c release --scratch-path "$bench_scratch" --show-bin-path)"
+    # A build leaves hundreds of MB of objects for the kernel to write back;
+    # flush them now so that writing does not share the measured seconds.
+    sync
 }
 
 # database [stop-on-exit]: starts the private Postgres (creating the database and

@@ -110,6 +110,7 @@ enum AssignmentSchema {
                 CREATE INDEX history_number ON history (number_id, id);
                 CREATE INDEX history_organization ON history (organization_id, id);
                 """),
+            Outbox.dropTypeIndexMigration(version: 5),
         ]
     }
 }

@@ -13,6 +13,10 @@ import Store
 /// field and reason); one bad item never spoils the others.
 struct Importer: Sendable {
     static let maximumItems = 5_000
+    /// Rows per INSERT: each array parameter then stays under glibc's 128 KiB
+    /// mmap threshold in the Postgres backend, which otherwise maps and unmaps
+    /// (and the kernel zeroes) fresh memory for every statement's parameters.
+    static let rowsPerStatement = 1_000
 
     var outbox: Outbox
     var keyRing: CredentialKeyRing
@@ -71,7 +75,10 @@ struct Importer: Sendable {
             }
         }
 
-        let inserted = try await insert(candidates, in: transaction)
+        var inserted = Set<String>()
+        for start in stride(from: 0, to: candidates.count, by: Self.rowsPerStatement) {
+            inserted.formUnion(try await insert(candidates[start..<min(start + Self.rowsPerStatement, candidates.count)], in: transaction))
+        }
         var events: [NewOutboxEvent] = []
         var conflicting: [Candidate] = []
         for candidate in candidates {
@@ -125,10 +132,16 @@ struct Importer: Sendable {
     /// the timestamps are at the database's precision already. The arrays are
     /// unnested in the select list, where they advance in lockstep without
     /// being stored first (`unnest(a, b, …)` in FROM fills a tuplestore per array).
-    private func insert(_ candidates: [Candidate], in transaction: Transaction) async throws -> Set<String> {
+    /// The statement answers only how many rows it inserted; when that is not
+    /// all of them, the inserted ones are the rows holding the new ids (fresh
+    /// random ids nobody else can hold), read in a second statement. Imports
+    /// rarely repeat numbers, so most calls skip thousands of answer rows.
+    private func insert(_ candidates: ArraySlice<Candidate>, in transaction: Transaction) async throws -> Set<String> {
         guard !candidates.isEmpty else { return [] }
         let records = candidates.map(\.record)
-        let inserted = try await transaction.rawRows("""
+        let ids = records.map(\.id.lowercasedString)
+        let count = try await transaction.rawRows("""
+            WITH inserted AS (
             INSERT INTO numbers (id, e164, country, region, number_type, provider, provider_number_id, trunk_id,
                                  vapi_phone_number_id, voice, sms, mms, fax, monthly_cost_micros, currency, label,
                                  owner_organization_id, credentials_key_id, credentials_ciphertext,
@@ -144,16 +157,21 @@ struct Importer: Sendable {
                            unnest($16::text[]) AS label, unnest($17::text[]) AS owner, unnest($18::text[]) AS key_id,
                            unnest($19::text[]) AS ciphertext) AS u
             ON CONFLICT (e164) DO NOTHING
-            RETURNING e164
+            RETURNING 1
+            )
+            SELECT count(*) FROM inserted
             """, [
-                records.map(\.id.lowercasedString), records.map(\.e164), records.map(\.country), records.map(\.region),
+                ids, records.map(\.e164), records.map(\.country), records.map(\.region),
                 records.map(\.numberType), records.map(\.provider), records.map(\.providerNumberID),
                 records.map(\.trunkID), records.map(\.vapiPhoneNumberID), records.map(\.voice), records.map(\.sms),
                 records.map(\.mms), records.map(\.fax), records.map(\.monthlyCostMicros), records.map(\.currency),
                 records.map(\.label), records.map { $0.ownerOrganizationID ?? "" },
                 records.map { $0.credentialsKeyID ?? "" }, records.map { $0.credentialsCiphertext.map(hex) ?? "" },
                 records[0].createdAt, records[0].createdBy,
-            ]) { $0.string(0) ?? "" }
+            ]) { $0.int64(0) ?? 0 }.first ?? 0
+        if Int(count) == records.count { return Set(records.map(\.e164)) }
+        let inserted = try await transaction.rawRows(
+            "SELECT e164 FROM numbers WHERE id = ANY($1::text[]::uuid[])", [ids]) { $0.string(0) ?? "" }
         return Set(inserted)
     }
 

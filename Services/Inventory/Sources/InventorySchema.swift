@@ -62,6 +62,16 @@ enum InventorySchema {
                 DROP INDEX numbers_owner;
                 CREATE INDEX numbers_owner ON numbers (owner_organization_id, e164) WHERE owner_organization_id IS NOT NULL;
                 """),
+            // The same E.164 shape ('+', a non-zero digit, 7 to 15 digits in
+            // all) without a regular expression, which cost a sixth of
+            // Postgres' time per imported row.
+            Migration(version: 6, name: "E.164 check without a regular expression", sql: """
+                ALTER TABLE numbers DROP CONSTRAINT numbers_e164_format;
+                ALTER TABLE numbers ADD CONSTRAINT numbers_e164_format CHECK (
+                    octet_length(e164) BETWEEN 8 AND 16 AND left(e164, 1) = '+'
+                    AND substr(e164, 2, 1) <> '0' AND ltrim(substr(e164, 2), '0123456789') = '');
+                """),
+            Outbox.dropTypeIndexMigration(version: 7),
         ]
     }
 }
