@@ -7,7 +7,8 @@
 #
 #   scripts/bench-import.sh [numbers, default 100000] [batch, default 5000]
 #
-# Environment: BENCH_CONNECTIONS (calls in flight, one per connection; default 3),
+# Environment: BENCH_CONNECTIONS (calls in flight, one per connection; default 4:
+# with 2 cores one call is being validated while others wait on Postgres),
 # BENCH_ROUNDS (default 3),
 # BENCH_DATABASE (default phonenumbers_bench: a database of its own in the private
 # Postgres, so the benchmark's rows and outbox events never reach a development
@@ -22,7 +23,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/bench.sh"
 
 numbers="${1:-100000}"
 batch="${2:-5000}"
-connections="${BENCH_CONNECTIONS:-3}"
+connections="${BENCH_CONNECTIONS:-4}"
 rounds="${BENCH_ROUNDS:-3}"
 import_timeout="${BENCH_TIMEOUT:-900}"
 target=50000

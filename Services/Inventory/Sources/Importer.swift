@@ -45,8 +45,12 @@ struct Importer: Sendable {
         let ids = UUID.timeOrdered(count: request.items.count, now: now)
 
         // Validate every item; the first occurrence of a number in the batch wins.
+        // Sized up front: a candidate is large, and growing the array by
+        // doubling copied each one into freshly faulted memory several times.
         var candidates: [Candidate] = []
+        candidates.reserveCapacity(request.items.count)
         var firstIndexByE164: [String: Int] = [:]
+        firstIndexByE164.reserveCapacity(request.items.count)
         var repeats: [(index: Int, first: Int)] = []
         for (index, item) in request.items.enumerated() {
             do {
@@ -80,6 +84,7 @@ struct Importer: Sendable {
             inserted.formUnion(try await insert(candidates[start..<min(start + Self.rowsPerStatement, candidates.count)], in: transaction))
         }
         var events: [NewOutboxEvent] = []
+        events.reserveCapacity(candidates.count + candidates.count / 4)
         var conflicting: [Candidate] = []
         for candidate in candidates {
             // The candidate's record is the row as stored (see `insert`), so events carry exactly that.
