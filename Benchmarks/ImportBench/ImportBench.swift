@@ -100,9 +100,9 @@ extension ImportBench {
         @Option(help: "Rounds, each importing new numbers; the figure is their median (this machine's speed varies from run to run).")
         var rounds = 3
         @Option(help: "Numbers per ImportNumbers call (the service accepts at most 5,000).") var batch = 5_000
-        @Option(help: "Connections, one call in flight on each.") var connections = 3
+        @Option(help: "Connections, one call in flight on each.") var connections = 4
         @Option(help: "Numbers imported first, untimed, after the measured range, shared by the connections (connects them, loads the geocoder, warms the pool).")
-        var warmup = 15_000
+        var warmup = 20_000
         @Flag(help: "Send an idempotency-key with every call.") var idempotencyKeys = false
         @Option(help: "Write the median numbers/s here (for the script).") var resultFile: String?
 
@@ -234,7 +234,7 @@ extension ImportBench {
         static let configuration = CommandConfiguration(commandName: "range")
         @Option var numbers = 100_000
         @Option var rounds = 3
-        @Option var warmup = 15_000
+        @Option var warmup = 20_000
 
         func run() throws {
             print(BenchNumbers.e164(0), BenchNumbers.e164(numbers - 1), BenchNumbers.e164(rounds * numbers + max(warmup, 1) - 1))

@@ -269,6 +269,40 @@ import Testing
         #expect(try row.decode(String.self, column: "created_by").contains(caller.principal.subject))
         #expect(try row.decode(String.self, column: "number_type") == "toll_free")
     }
+
+    /// Ids are UUIDs of version 7: their first 48 bits are the creation time
+    /// in milliseconds, so later imports get larger ids.
+    @Test func idsAreTimeOrderedUUIDs() async throws {
+        let numbers = try await Numbers.fresh(3)
+        let first = try await admin.importNumbers([importItem(numbers[0]), importItem(numbers[1])])
+        try await Task.sleep(for: .milliseconds(5))
+        let later = try await admin.importNumbers([importItem(numbers[2])])
+        let ids = (first.results + later.results).map(\.numberId)
+        let now = UInt64(Date().timeIntervalSince1970 * 1000)
+        for id in ids {
+            #expect(UUID(uuidString: id) != nil && id == id.lowercased(), "\(id)")
+            #expect(Array(id)[14] == "7", "version 7: \(id)")
+            let millis = try #require(UInt64(id.replacingOccurrences(of: "-", with: "").prefix(12), radix: 16))
+            #expect(millis <= now && now - millis < 60_000, "\(id) made \(Int64(now) - Int64(millis)) ms ago")
+        }
+        #expect(ids[2] > ids[0] && ids[2] > ids[1], "\(ids)")
+    }
+
+    /// The table's own check refuses anything but '+', a non-zero digit and 7
+    /// to 15 digits in all, whatever wrote the row.
+    @Test(arguments: ["+0415555123", "14155551234", "+1415555123a", "+１４１５５５５１２３", "+123456",
+                      "+1234567890123456", "++14155551234", "+1415+555123", "", "+"])
+    func databaseRefusesMalformedE164(_ e164: String) async throws {
+        do {
+            _ = try await AdminDB.query("""
+                INSERT INTO inventory.numbers (id, e164, country, number_type, provider, created_by, updated_by)
+                VALUES (gen_random_uuid(), $1, 'US', 'fixed_line', 'twilio', 'test', 'test')
+                """, [e164])
+            Issue.record("'\(e164)' was stored")
+        } catch let error as DatabaseError {
+            #expect(error.constraint == "numbers_e164_format", "\(error)")
+        }
+    }
 }
 
 extension Array {
