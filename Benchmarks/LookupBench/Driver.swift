@@ -137,7 +137,7 @@ private final class Pacer {
 
 /// One connection's caller: sends Resolve of random seeded numbers and records
 /// each answer's latency (or its error) when it arrives. Event loop only.
-private final class Caller: ChannelInboundHandler, RemovableChannelHandler {
+private final class Caller: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
     struct Template: Sendable {

@@ -3,7 +3,6 @@ import BenchSupport
 import Foundation
 import Histogram
 import NIOCore
-import Protos
 
 /// Resolve of random seeded numbers over many connections (`ResolveDriver`),
 /// either as fast as answers come (a fixed number of calls in flight per
