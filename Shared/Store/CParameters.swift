@@ -67,49 +67,74 @@ struct ConnectionParameters: Sendable {
     }
 }
 
-/// Statement parameters as C strings for `PQexecParams` (text format).
+/// Statement parameters for `PQexecParams`: arrays and bytea in binary
+/// format, everything else as NUL-terminated text, all in one buffer.
 struct EncodedParameters {
-    private let types: [Oid]
-    private let texts: [String?]
+    private var types: [Oid] = []
+    private var formats: [Int32] = []
+    private var lengths: [Int32] = []
+    /// Where each value starts in `bytes`; nil for SQL NULL.
+    private var offsets: [Int?] = []
+    private var bytes: [UInt8] = []
 
     init(_ parameters: [(any PostgresEncodable)?], sql: String) throws(DatabaseError) {
-        var types: [Oid] = []
-        var texts: [String?] = []
         for (index, parameter) in parameters.enumerated() {
             guard let parameter else {
                 types.append(0)
-                texts.append(nil)
+                formats.append(0)
+                lengths.append(0)
+                offsets.append(nil)
                 continue
             }
-            var text = parameter.postgresText
-            // C strings end at NUL; a silently truncated value would be worse than an error.
-            // (memchr: an import's array parameters are hundreds of kilobytes.)
-            if text.withUTF8({ bytes in bytes.baseAddress.map { memchr($0, 0, bytes.count) != nil } ?? false }) {
-                var error = DatabaseError(
-                    code: .queryFailed,
-                    message: "parameter $\(index + 1) contains a NUL character",
-                    sqlState: "22021"
-                )
+            let start = bytes.count
+            do {
+                if try parameter.appendPostgresBinary(to: &bytes) {
+                    guard let length = Int32(exactly: bytes.count - start) else {
+                        var error = DatabaseError(code: .queryFailed, message: "parameter $\(index + 1) is larger than 2 GiB", sqlState: "54000")
+                        error.query = sql
+                        throw error
+                    }
+                    formats.append(1)
+                    lengths.append(length)
+                } else {
+                    try parameter.postgresText.appendUTF8WithoutNUL(to: &bytes)
+                    bytes.append(0)
+                    formats.append(0)
+                    lengths.append(0)
+                }
+            } catch {
+                // C strings end at NUL and Postgres text cannot hold one; a
+                // silently truncated value would be worse than an error.
+                var error = DatabaseError(code: .queryFailed, message: "parameter $\(index + 1) contains a NUL character", sqlState: "22021")
                 error.query = sql
                 throw error
             }
             types.append(Oid(type(of: parameter).postgresTypeOID))
-            texts.append(text)
+            offsets.append(start)
         }
-        self.types = types
-        self.texts = texts
     }
 
+    /// Count, types, values, lengths and formats, as `PQexecParams` takes them.
     func withCArrays<T>(
-        _ body: (Int32, UnsafePointer<Oid>?, UnsafePointer<UnsafePointer<CChar>?>?) -> T
+        _ body: (Int32, UnsafePointer<Oid>?, UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?) -> T
     ) -> T {
-        let values: [UnsafePointer<CChar>?] = texts.map { $0.map { UnsafePointer(strdup($0)) } }
-        defer {
-            for pointer in values { free(UnsafeMutablePointer(mutating: pointer)) }
-        }
-        return types.withUnsafeBufferPointer { types in
-            values.withUnsafeBufferPointer { values in
-                body(Int32(values.count), types.baseAddress, values.baseAddress)
+        bytes.withUnsafeBufferPointer { storage in
+            let base = UnsafeRawPointer(storage.baseAddress)
+            // An empty value still needs a non-NULL pointer: NULL means SQL NULL.
+            let empty: StaticString = ""
+            let values: [UnsafePointer<CChar>?] = offsets.map { offset in
+                guard let offset else { return nil }
+                guard let base else { return UnsafeRawPointer(empty.utf8Start).assumingMemoryBound(to: CChar.self) }
+                return (base + offset).assumingMemoryBound(to: CChar.self)
+            }
+            return types.withUnsafeBufferPointer { types in
+                values.withUnsafeBufferPointer { values in
+                    lengths.withUnsafeBufferPointer { lengths in
+                        formats.withUnsafeBufferPointer { formats in
+                            body(Int32(values.count), types.baseAddress, values.baseAddress, lengths.baseAddress, formats.baseAddress)
+                        }
+                    }
+                }
             }
         }
     }

@@ -101,8 +101,8 @@ public final class Connection: Sendable {
         try await onThreadPool(threadPool) { () throws(DatabaseError) -> [Row] in
             let encoded = try EncodedParameters(parameters, sql: sql)
             return try self.withLiveHandle(sql: sql) { pointer throws(DatabaseError) -> [Row] in
-                let raw = encoded.withCArrays { count, types, values in
-                    PQexecParams(pointer, sql, count, types, values, nil, nil, 0)
+                let raw = encoded.withCArrays { count, types, values, lengths, formats in
+                    PQexecParams(pointer, sql, count, types, values, lengths, formats, 0)
                 }
                 defer { PQclear(raw) }
                 let result = try self.succeeded(raw, pointer: pointer, sql: sql)
@@ -232,8 +232,8 @@ public final class Connection: Sendable {
     private func execParams(_ sql: String, _ parameters: [(any PostgresEncodable)?]) throws(DatabaseError) -> QueryResult {
         let encoded = try EncodedParameters(parameters, sql: sql)
         return try withLiveHandle(sql: sql) { pointer throws(DatabaseError) in
-            let result = encoded.withCArrays { count, types, values in
-                PQexecParams(pointer, sql, count, types, values, nil, nil, 0)
+            let result = encoded.withCArrays { count, types, values, lengths, formats in
+                PQexecParams(pointer, sql, count, types, values, lengths, formats, 0)
             }
             defer { PQclear(result) }
             return try check(result, pointer: pointer, sql: sql)

@@ -3,6 +3,11 @@ public import FoundationEssentials
 #else
 public import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A Swift value that can be sent as a statement parameter. Parameters travel
 /// separately from the SQL text (`PQexecParams`), so they are never parsed as SQL.
@@ -11,7 +16,21 @@ public protocol PostgresEncodable: Sendable {
     var postgresText: String { get }
     /// The parameter's type OID, or 0 to let the server infer it from the statement.
     static var postgresTypeOID: UInt32 { get }
+    /// Appends the value in Postgres binary format (what the type's `recv`
+    /// function reads) and returns true; returns false, appending nothing,
+    /// when the value travels as text. Arrays and bytea go binary: an
+    /// import's thousands of elements then need no quoting here and no
+    /// parsing in the server.
+    func appendPostgresBinary(to buffer: inout [UInt8]) throws(EmbeddedNULError) -> Bool
 }
+
+extension PostgresEncodable {
+    /// Text format.
+    public func appendPostgresBinary(to buffer: inout [UInt8]) throws(EmbeddedNULError) -> Bool { false }
+}
+
+/// A text value holds a NUL character, which Postgres text cannot store.
+public struct EmbeddedNULError: Error {}
 
 /// Well-known type OIDs (`pg_type.oid`); stable across Postgres versions.
 enum TypeOID {
@@ -96,6 +115,8 @@ extension Date: PostgresEncodable {
 public protocol PostgresArrayElement: Sendable {
     /// OID of the Postgres type an array of this element maps to.
     static var postgresArrayTypeOID: UInt32 { get }
+    /// The array in Postgres binary format.
+    static func appendPostgresBinaryArray(_ elements: [Self], to buffer: inout [UInt8]) throws(EmbeddedNULError)
     /// The array in Postgres text input format.
     static func postgresArrayText(_ elements: [Self]) -> String
     /// Parses Postgres text output of the array type; nil when malformed.
@@ -107,11 +128,21 @@ extension Array: PostgresEncodable where Element: PostgresArrayElement {
     public var postgresText: String { Element.postgresArrayText(self) }
     /// The array type of the element.
     public static var postgresTypeOID: UInt32 { Element.postgresArrayTypeOID }
+    /// Binary format.
+    public func appendPostgresBinary(to buffer: inout [UInt8]) throws(EmbeddedNULError) -> Bool {
+        try Element.appendPostgresBinaryArray(self, to: &buffer)
+        return true
+    }
 }
 
 extension UInt8: PostgresArrayElement {
     /// bytea: `[UInt8]` is binary data, not an array of small numbers.
     public static var postgresArrayTypeOID: UInt32 { TypeOID.bytea }
+
+    /// bytea's binary format is the bytes themselves.
+    public static func appendPostgresBinaryArray(_ elements: [UInt8], to buffer: inout [UInt8]) {
+        buffer.append(contentsOf: elements)
+    }
 
     /// bytea hex format (`\x0aff…`).
     public static func postgresArrayText(_ elements: [UInt8]) -> String {
@@ -156,31 +187,107 @@ extension UInt8: PostgresArrayElement {
 extension String: PostgresArrayElement {
     /// text[].
     public static var postgresArrayTypeOID: UInt32 { TypeOID.textArray }
+    public static var postgresElementTypeOID: UInt32 { TypeOID.text }
+    /// The UTF-8 bytes.
+    public func appendPostgresBinaryElement(to buffer: inout [UInt8]) throws(EmbeddedNULError) {
+        try appendUTF8WithoutNUL(to: &buffer)
+    }
+
+    /// Appends the UTF-8 bytes, or throws if one of them is NUL.
+    func appendUTF8WithoutNUL(to buffer: inout [UInt8]) throws(EmbeddedNULError) {
+        var text = self
+        // memchr: an import's strings add up to hundreds of kilobytes.
+        let appended = text.withUTF8 { bytes in
+            if let base = bytes.baseAddress, memchr(base, 0, bytes.count) != nil { return false }
+            buffer.append(contentsOf: bytes)
+            return true
+        }
+        if !appended { throw EmbeddedNULError() }
+    }
 }
 
 extension Int64: PostgresArrayElement {
     /// bigint[].
     public static var postgresArrayTypeOID: UInt32 { TypeOID.int8Array }
+    public static var postgresElementTypeOID: UInt32 { TypeOID.int8 }
+    /// Eight bytes, big-endian.
+    public func appendPostgresBinaryElement(to buffer: inout [UInt8]) { buffer.appendBigEndian(UInt64(bitPattern: self)) }
 }
 
 extension Int: PostgresArrayElement {
     /// bigint[].
     public static var postgresArrayTypeOID: UInt32 { TypeOID.int8Array }
+    public static var postgresElementTypeOID: UInt32 { TypeOID.int8 }
+    /// Eight bytes, big-endian.
+    public func appendPostgresBinaryElement(to buffer: inout [UInt8]) { buffer.appendBigEndian(UInt64(bitPattern: Int64(self))) }
 }
 
 extension Int32: PostgresArrayElement {
     /// integer[].
     public static var postgresArrayTypeOID: UInt32 { TypeOID.int4Array }
+    public static var postgresElementTypeOID: UInt32 { TypeOID.int4 }
+    /// Four bytes, big-endian.
+    public func appendPostgresBinaryElement(to buffer: inout [UInt8]) { buffer.appendBigEndian(UInt32(bitPattern: self)) }
 }
 
 extension Bool: PostgresArrayElement {
     /// boolean[].
     public static var postgresArrayTypeOID: UInt32 { TypeOID.boolArray }
+    public static var postgresElementTypeOID: UInt32 { TypeOID.bool }
+    /// One byte, 1 or 0.
+    public func appendPostgresBinaryElement(to buffer: inout [UInt8]) { buffer.append(self ? 1 : 0) }
 }
 
 extension UUID: PostgresArrayElement {
     /// uuid[].
     public static var postgresArrayTypeOID: UInt32 { TypeOID.uuidArray }
+    public static var postgresElementTypeOID: UInt32 { TypeOID.uuid }
+    /// The sixteen bytes in order.
+    public func appendPostgresBinaryElement(to buffer: inout [UInt8]) {
+        withUnsafeBytes(of: uuid) { buffer.append(contentsOf: $0) }
+    }
+}
+
+/// What the binary array format needs of an element (every element type but UInt8).
+public protocol PostgresBinaryArrayElement: PostgresArrayElement {
+    /// OID of the element type, which the array's header names.
+    static var postgresElementTypeOID: UInt32 { get }
+    /// The element's own binary format, without its length.
+    func appendPostgresBinaryElement(to buffer: inout [UInt8]) throws(EmbeddedNULError)
+}
+
+extension String: PostgresBinaryArrayElement {}
+extension Int64: PostgresBinaryArrayElement {}
+extension Int: PostgresBinaryArrayElement {}
+extension Int32: PostgresBinaryArrayElement {}
+extension Bool: PostgresBinaryArrayElement {}
+extension UUID: PostgresBinaryArrayElement {}
+
+extension PostgresBinaryArrayElement {
+    /// array_recv's format: dimensions (1, or 0 when empty), a has-nulls flag
+    /// (never: nil elements are not representable), the element type, the
+    /// length and lower bound (1), then each element after its byte count.
+    public static func appendPostgresBinaryArray(_ elements: [Self], to buffer: inout [UInt8]) throws(EmbeddedNULError) {
+        buffer.appendBigEndian(UInt32(elements.isEmpty ? 0 : 1))
+        buffer.appendBigEndian(UInt32(0))
+        buffer.appendBigEndian(postgresElementTypeOID)
+        guard !elements.isEmpty else { return }
+        buffer.appendBigEndian(UInt32(elements.count))
+        buffer.appendBigEndian(UInt32(1))
+        for element in elements {
+            let lengthAt = buffer.count
+            buffer.appendBigEndian(UInt32(0))
+            try element.appendPostgresBinaryElement(to: &buffer)
+            let length = UInt32(buffer.count - lengthAt - 4)
+            buffer.withUnsafeMutableBytes { $0.storeBytes(of: length.bigEndian, toByteOffset: lengthAt, as: UInt32.self) }
+        }
+    }
+}
+
+extension [UInt8] {
+    mutating func appendBigEndian<T: FixedWidthInteger>(_ value: T) {
+        Swift.withUnsafeBytes(of: value.bigEndian) { append(contentsOf: $0) }
+    }
 }
 
 extension PostgresArrayElement where Self: PostgresEncodable & PostgresDecodable {

@@ -139,6 +139,44 @@ struct ValueRoundTripTests {
         }
     }
 
+    @Test("arrays of every element type reach the server element for element, empty ones too")
+    func binaryArrays() async throws {
+        try await TestPostgres.withAdmin { database in
+            let ids = [UUID(), UUID(uuidString: "00000000-0000-0000-0000-000000000000")!, UUID(uuidString: "ffffffff-ffff-4fff-bfff-ffffffffffff")!]
+            let row = try #require(try await database.query("""
+                SELECT $1::uuid[]::text[] AS ids, $2::bool[]::text AS flags, $3::int4[]::text AS small,
+                       $4::int8[]::text AS big, $5::int8[]::text AS ints, $6::text[] AS words,
+                       (SELECT string_agg(length(w)::text, ',' ORDER BY n) FROM unnest($6::text[]) WITH ORDINALITY AS u(w, n)) AS lengths,
+                       cardinality($7::text[]) AS empty_text, cardinality($8::int8[]) AS empty_int,
+                       cardinality($9::uuid[]) AS empty_uuid, octet_length($10::bytea) AS empty_bytes
+                """, [
+                    ids, [true, false, true], [Int32.min, -1, 0, Int32.max], [Int64.min, 0, Int64.max], [-7, 42],
+                    Self.awkwardStrings, [String](), [Int64](), [UUID](), [UInt8](),
+                ]).first)
+            #expect(try row.decode([String].self, column: "ids") == ids.map { $0.uuidString.lowercased() })
+            #expect(try row.decode(String.self, column: "flags") == "{t,f,t}")
+            #expect(try row.decode(String.self, column: "small") == "{-2147483648,-1,0,2147483647}")
+            #expect(try row.decode(String.self, column: "big") == "{-9223372036854775808,0,9223372036854775807}")
+            #expect(try row.decode(String.self, column: "ints") == "{-7,42}")
+            #expect(try row.decode([String].self, column: "words") == Self.awkwardStrings)
+            #expect(try row.decode(String.self, column: "lengths") == Self.awkwardStrings.map { String($0.unicodeScalars.count) }.joined(separator: ","))
+            for column in ["empty_text", "empty_int", "empty_uuid", "empty_bytes"] {
+                #expect(try row.decode(Int.self, column: column) == 0, "\(column)")
+            }
+        }
+    }
+
+    @Test("a NUL character inside a text array element is refused, naming the parameter")
+    func nulInArray() async throws {
+        try await TestPostgres.withAdmin { database in
+            let error = await #expect(throws: DatabaseError.self) {
+                try await database.query("SELECT $1::bigint, $2::text[]", [1, ["fine", "bad\u{0}tail"]])
+            }
+            #expect(error?.sqlState == "22021")
+            #expect(error?.message.contains("$2") == true)
+        }
+    }
+
     @Test("errors expose SQLSTATE and keep values out of the description")
     func uniqueViolation() async throws {
         try await TestPostgres.withRole { _, database in

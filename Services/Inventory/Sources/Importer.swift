@@ -144,7 +144,7 @@ struct Importer: Sendable {
     private func insert(_ candidates: ArraySlice<Candidate>, in transaction: Transaction) async throws -> Set<String> {
         guard !candidates.isEmpty else { return [] }
         let records = candidates.map(\.record)
-        let ids = records.map(\.id.lowercasedString)
+        let ids = records.map(\.id)
         let count = try await transaction.rawRows("""
             WITH inserted AS (
             INSERT INTO numbers (id, e164, country, region, number_type, provider, provider_number_id, trunk_id,
@@ -154,7 +154,7 @@ struct Importer: Sendable {
             SELECT u.id, u.e164, u.country, u.region, u.number_type, u.provider, u.pnid, u.trunk, u.vapi,
                    u.voice, u.sms, u.mms, u.fax, u.cost, u.currency, u.label, NULLIF(u.owner, ''),
                    NULLIF(u.key_id, ''), decode(NULLIF(u.ciphertext, ''), 'hex'), $20, $21, $20, $21
-              FROM (SELECT unnest($1::text[]::uuid[]) AS id, unnest($2::text[]) AS e164, unnest($3::text[]) AS country,
+              FROM (SELECT unnest($1::uuid[]) AS id, unnest($2::text[]) AS e164, unnest($3::text[]) AS country,
                            unnest($4::text[]) AS region, unnest($5::text[]) AS number_type, unnest($6::text[]) AS provider,
                            unnest($7::text[]) AS pnid, unnest($8::text[]) AS trunk, unnest($9::text[]) AS vapi,
                            unnest($10::bool[]) AS voice, unnest($11::bool[]) AS sms, unnest($12::bool[]) AS mms,
@@ -176,7 +176,7 @@ struct Importer: Sendable {
             ]) { $0.int64(0) ?? 0 }.first ?? 0
         if Int(count) == records.count { return Set(records.map(\.e164)) }
         let inserted = try await transaction.rawRows(
-            "SELECT e164 FROM numbers WHERE id = ANY($1::text[]::uuid[])", [ids]) { $0.string(0) ?? "" }
+            "SELECT e164 FROM numbers WHERE id = ANY($1::uuid[])", [ids]) { $0.string(0) ?? "" }
         return Set(inserted)
     }
 
