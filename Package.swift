@@ -170,6 +170,7 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Shared/ServiceRuntime",
             swiftSettings: swiftSettings
@@ -387,7 +388,8 @@ let package = Package(
         ),
         .testTarget(
             name: "OutboxTests",
-            dependencies: ["Outbox", "Store", "RPC", "Protos", "TestSupport"],
+            dependencies: ["Outbox", "Store", "RPC", "Protos", "Auth", "TestSupport",
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")] + nio,
             path: "Tests/OutboxTests",
             swiftSettings: swiftSettings
         ),

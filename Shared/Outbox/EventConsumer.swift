@@ -141,7 +141,11 @@ public final class EventConsumer: Service, Sendable {
                     try await self.applyBatch(batch)
                 }
             }
-            try await group.waitForAll()
+            // Not waitForAll: it rethrows a child's error only once every child
+            // is done, and the reader never is while the producer is up, so a
+            // failed apply would stall the consumer for good. next() rethrows at
+            // once, and leaving the group by throwing cancels the reader.
+            while try await group.next() != nil {}
         }
     }
 
