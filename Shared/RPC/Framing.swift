@@ -53,4 +53,18 @@ extension ByteBuffer {
             }
         }
     }
+
+    /// The frame of a successful answer, length prefix first: what
+    /// `writeFrame(.response(callID:status:payload:))` writes with no status,
+    /// without building the message (every call answers one).
+    public mutating func writeOKResponseFrame(callID: UInt64, payload: [UInt8]) {
+        var frame = ProtoWriter(capacity: payload.count + 24)
+        frame.uint64(1, callID)
+        frame.nested(4) { response in
+            response.nested(1) { _ in }  // status OK: present and empty
+            response.data(2, payload)
+        }
+        writeInteger(UInt32(frame.bytes.count))
+        writeBytes(frame.bytes)
+    }
 }

@@ -13,7 +13,7 @@ public struct RPCRouter: Sendable {
     enum Handler: Sendable {
         /// Runs on the connection's event loop: no hop, for microsecond paths
         /// that never block (e.g. reads from memory).
-        case inline(@Sendable (_ payload: [UInt8], _ context: RPCContext) throws -> InlineOutcome)
+        case inline(@Sendable (_ payload: [UInt8], _ context: RPCContext) throws -> EncodedAnswer)
         /// Runs as a task on the Swift concurrency pool.
         case unary(@Sendable (_ payload: [UInt8], _ context: RPCContext) async throws -> [UInt8])
         /// Sends any number of messages, then ends with a status.
@@ -57,12 +57,16 @@ public struct RPCRouter: Sendable {
         _ method: MethodDescriptor,
         _ handler: @escaping @Sendable (Request, RPCContext) throws -> InlineAnswer<Response>
     ) {
-        add(method, .inline { payload, context in
-            switch try handler(try decode(Request.self, payload), context) {
-            case .now(let response): .now(response.serializedBytes())
-            case .later(let work): .later { try await work().serializedBytes() }
-            }
-        })
+        add(method, .inline { payload, context in try handler(try decode(Request.self, payload), context).encoded })
+    }
+
+    /// Like `registerInline`, for a handler that encodes its response itself
+    /// (a hot path writing wire format straight from its own data).
+    public mutating func registerInlineEncoded<Request: ProtoMessage>(
+        _ method: MethodDescriptor,
+        _ handler: @escaping @Sendable (Request, RPCContext) throws -> EncodedAnswer
+    ) {
+        add(method, .inline { payload, context in try handler(try decode(Request.self, payload), context) })
     }
 
     /// Registers a server-streaming method.
@@ -91,8 +95,18 @@ public enum InlineAnswer<Response: ProtoMessage>: Sendable {
     case later(@Sendable () async throws -> Response)
 }
 
+extension InlineAnswer {
+    /// The same answer with the response encoded.
+    public var encoded: EncodedAnswer {
+        switch self {
+        case .now(let response): .now(response.serializedBytes())
+        case .later(let work): .later { try await work().serializedBytes() }
+        }
+    }
+}
+
 /// An inline handler's answer with the response encoded.
-enum InlineOutcome: Sendable {
+public enum EncodedAnswer: Sendable {
     case now([UInt8])
     case later(@Sendable () async throws -> [UInt8])
 }

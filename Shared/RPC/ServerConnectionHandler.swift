@@ -290,7 +290,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         }
         switch outcome {
         case .success(let payload):
-            write(.response(callID: callID, status: nil, payload: payload))
+            writeOK(callID: callID, payload: payload)
         case .failure(let error):
             if error.code == .internal {
                 shared.logger.forCall(method: call.method, trace: call.trace)
@@ -307,6 +307,14 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         guard let context else { return }
         var buffer = context.channel.allocator.buffer(capacity: 256)
         buffer.writeFrame(frame)
+        context.write(wrapOutboundOut(buffer), promise: nil)
+        needsFlush = true
+    }
+
+    private func writeOK(callID: UInt64, payload: [UInt8]) {
+        guard let context else { return }
+        var buffer = context.channel.allocator.buffer(capacity: payload.count + 32)
+        buffer.writeOKResponseFrame(callID: callID, payload: payload)
         context.write(wrapOutboundOut(buffer), promise: nil)
         needsFlush = true
     }

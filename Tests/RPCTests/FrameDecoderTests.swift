@@ -20,6 +20,20 @@ import Testing
             decoderFactory: { FrameDecoder(maximumFrameSize: 1024) })
     }
 
+    @Test("an answer's frame written directly is the frame the message would serialise to")
+    func okResponseFrameMatchesTheMessage() throws {
+        for callID: UInt64 in [0, 1, 127, 128, 300, 1 << 40, .max] {
+            for size in [0, 1, 127, 128, 400, 20_000] {
+                let payload = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+                var direct = ByteBuffer()
+                direct.writeOKResponseFrame(callID: callID, payload: payload)
+                var viaMessage = ByteBuffer()
+                viaMessage.writeFrame(.response(callID: callID, status: nil, payload: payload))
+                #expect(direct == viaMessage, "call \(callID), payload of \(size) bytes")
+            }
+        }
+    }
+
     @Test func refusesFrameOverMaximumBeforeBuffering() throws {
         let channel = EmbeddedChannel(handler: ByteToMessageHandler(FrameDecoder(maximumFrameSize: 16)))
         var header = ByteBuffer()

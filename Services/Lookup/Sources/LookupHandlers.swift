@@ -25,7 +25,7 @@ struct LookupHandlers: Sendable {
         func method(_ name: String) -> MethodDescriptor {
             MethodDescriptor(Self.prefix + name, access: Self.readers, idempotent: true)
         }
-        router.registerInline(method("Resolve"), resolve)
+        router.registerInlineEncoded(method("Resolve"), resolve)
         router.registerInline(method("BatchResolve"), batchResolve)
         router.registerInline(method("IsAssigned"), isAssigned)
         router.registerInline(method("ResolveTenant"), resolveTenant)
@@ -38,17 +38,22 @@ struct LookupHandlers: Sendable {
 
     // MARK: Methods
 
-    @Sendable func resolve(_ request: LookupV1.ResolveRequest, _ context: RPCContext) throws -> InlineAnswer<LookupV1.ResolveResponse> {
+    @Sendable func resolve(_ request: LookupV1.ResolveRequest, _ context: RPCContext) throws -> EncodedAnswer {
         let viewer = try Self.viewer(context)
         let key = try NumberInput.key(request.number, regionHint: request.regionHint)
         let instant = try Self.instant(request.atTimeMicros)
         let withCredentials = try Self.credentialsAllowed(request.includeCredentials, context)
+        // Nearly every inbound call: encoded straight from the projection.
+        if !withCredentials, store.satisfies(request.minToken) {
+            let applied = store.appliedToken
+            if let encoded = store.read({ $0.encodedResolve(key, viewer: viewer, applied: applied) }) { return .now(encoded) }
+        }
         return try answer(request.minToken, context) {
             var response = LookupV1.ResolveResponse()
             response.route = try self.route(key, at: instant, viewer: viewer, withCredentials: withCredentials).get()
             response.applied = store.appliedToken
             return response
-        }
+        }.encoded
     }
 
     @Sendable func batchResolve(_ request: LookupV1.BatchResolveRequest, _ context: RPCContext) throws -> InlineAnswer<LookupV1.BatchResolveResponse> {

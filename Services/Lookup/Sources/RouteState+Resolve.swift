@@ -94,13 +94,13 @@ extension RouteState {
                     break
                 }
             }
-            if let agent = agentOfNumber(symbols[entry.agent], entry) {
+            if let agent = agentOfNumber(symbol: entry.agent, entry) {
                 route.destination = .agent
                 route.agent = agent
                 route.reason = .scheduleConnectedAgent
                 return
             }
-        } else if let agent = agentOfNumber(symbols[entry.agent], entry) {
+        } else if let agent = agentOfNumber(symbol: entry.agent, entry) {
             route.destination = .agent
             route.agent = agent
             route.reason = .connectedAgent
@@ -112,8 +112,13 @@ extension RouteState {
 
     /// The agent `id`, if it exists and works for the number's organisation.
     private func agentOfNumber(_ id: String, _ entry: NumberEntry) -> LookupV1.Agent? {
-        guard !id.isEmpty, let symbol = symbols.find(id), let agent = agent(symbol),
-              agent.organization == entry.organization else { return nil }
+        guard !id.isEmpty, let symbol = symbols.find(id) else { return nil }
+        return agentOfNumber(symbol: symbol, entry)
+    }
+
+    /// The agent with `symbol` (0: none), if it works for the number's organisation.
+    private func agentOfNumber(symbol: UInt32, _ entry: NumberEntry) -> LookupV1.Agent? {
+        guard symbol != 0, let agent = agent(symbol), agent.organization == entry.organization else { return nil }
         return agent.message
     }
 

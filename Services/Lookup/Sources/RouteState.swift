@@ -81,6 +81,25 @@ struct NumberEntry: Sendable {
 struct AgentEntry: Sendable {
     var organization: UInt32
     var message: LookupV1.Agent
+    /// The message in wire format, embedded as is in encoded routes.
+    var encoded: [UInt8]
+
+    init(organization: UInt32, message: LookupV1.Agent) {
+        self.organization = organization
+        self.message = message
+        encoded = message.serializedBytes()
+    }
+}
+
+struct OrganizationEntry: Sendable {
+    var message: LookupV1.Organization
+    /// The message in wire format, embedded as is in encoded routes.
+    var encoded: [UInt8]
+
+    init(_ message: LookupV1.Organization) {
+        self.message = message
+        encoded = message.serializedBytes()
+    }
 }
 
 struct ScheduleEntry: Sendable {
@@ -106,7 +125,7 @@ struct RouteState: Sendable {
     private var profileIndexes: [Profile: UInt32] = [Profile(): 0]
     /// Arena offsets of sealed credentials, for the numbers that have them.
     private var credentials: [Int32: UInt32] = [:]
-    private(set) var organizations: [UInt32: LookupV1.Organization] = [:]
+    private var organizations: [UInt32: OrganizationEntry] = [:]
     /// Slug and external id → organisation symbol, for ResolveTenant.
     private var organizationAliases: [String: UInt32] = [:]
     private(set) var agents: [UInt32: AgentEntry] = [:]
@@ -174,9 +193,10 @@ struct RouteState: Sendable {
     /// organisation's); nil without a schedule or a known zone.
     func evaluator(for slot: Int32) -> ScheduleEvaluator? {
         guard let entry = schedules[slot], let schedule = try? AssignmentV1.Schedule(serializedBytes: entry.encoded) else { return nil }
-        return ScheduleEvaluator(schedule, organizationTimeZone: organizations[numbers[Int(slot)].organization]?.timeZone ?? "")
+        return ScheduleEvaluator(schedule, organizationTimeZone: organizations[numbers[Int(slot)].organization]?.message.timeZone ?? "")
     }
-    func organization(_ symbol: UInt32) -> LookupV1.Organization? { organizations[symbol] }
+    func organization(_ symbol: UInt32) -> LookupV1.Organization? { organizations[symbol]?.message }
+    func encodedOrganization(_ symbol: UInt32) -> [UInt8]? { organizations[symbol]?.encoded }
     func agent(_ symbol: UInt32) -> AgentEntry? { agents[symbol] }
 
     /// An organisation by id, slug or external id.
@@ -399,22 +419,22 @@ struct RouteState: Sendable {
         let symbol = symbols.intern(organization.id)
         let previous = organizations[symbol]
         if let previous {
-            organizationAliases[previous.slug] = nil
-            organizationAliases[previous.externalId] = nil
+            organizationAliases[previous.message.slug] = nil
+            organizationAliases[previous.message.externalId] = nil
         }
-        organizations[symbol] = .with {
+        organizations[symbol] = OrganizationEntry(.with {
             $0.id = organization.id
             $0.slug = organization.slug
             $0.externalId = organization.externalId
             $0.name = organization.name
             $0.timeZone = organization.timeZone
-        }
+        })
         if !organization.slug.isEmpty { organizationAliases[organization.slug] = symbol }
         if !organization.externalId.isEmpty { organizationAliases[organization.externalId] = symbol }
     }
 
     private mutating func deleteOrganization(_ id: String) {
-        guard let symbol = symbols.find(id), let previous = organizations.removeValue(forKey: symbol) else { return }
+        guard let symbol = symbols.find(id), let previous = organizations.removeValue(forKey: symbol)?.message else { return }
         organizationAliases[previous.slug] = nil
         organizationAliases[previous.externalId] = nil
         // Its agents go with it (assignment deletes them by cascade).

@@ -18,18 +18,18 @@ final class RouteStore: Sendable {
         var name: String { self == .inventory ? "inventory" : "assignment" }
     }
 
-    private let state = NIOLockedValueBox(RouteState())
+    private let state = ReadWriteLocked(RouteState())
     private let positions = [ManagedAtomic<Int64>(0), ManagedAtomic<Int64>(0)]
     private let waiters = NIOLockedValueBox(Waiters())
 
     /// Reads the state under the lock.
     func read<Result>(_ body: (RouteState) throws -> Result) rethrows -> Result {
-        try state.withLockedValue { try body($0) }
+        try state.read { try body($0) }
     }
 
     /// Replaces everything (start-up load) and sets both positions.
     func replace(with loaded: RouteState, inventory: Int64, assignment: Int64) {
-        state.withLockedValue { $0 = loaded }
+        state.write { $0 = loaded }
         advance(.inventory, to: inventory)
         advance(.assignment, to: assignment)
     }
@@ -37,7 +37,7 @@ final class RouteStore: Sendable {
     /// Applies changes from one stream, then moves that stream's position to
     /// `position` and wakes callers waiting for it.
     func apply(_ changes: [ProjectionChange], from stream: Stream, through position: Int64) {
-        state.withLockedValue { state in
+        state.write { state in
             for change in changes { state.apply(change) }
         }
         advance(stream, to: position)

@@ -1,0 +1,86 @@
+/// Appends protobuf fields in wire format, proto3 style: scalars at their
+/// default value are left out; message fields are always written (an empty one
+/// means present). For hot paths that encode straight from their own data;
+/// fields must be written in field-number order to match protobuf-c's bytes.
+public struct ProtoWriter: Sendable {
+    public private(set) var bytes: [UInt8] = []
+
+    public init(capacity: Int) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    public mutating func string(_ field: UInt64, _ value: String) {
+        guard !value.isEmpty else { return }
+        var value = value
+        value.withUTF8 { utf8 in
+            key(field, wireType: 2)
+            varint(UInt64(utf8.count))
+            bytes.append(contentsOf: utf8)
+        }
+    }
+
+    /// One byte as it is, inside a field being written (see `nested`).
+    public mutating func append(_ byte: UInt8) {
+        bytes.append(byte)
+    }
+
+    /// A bytes field (left out when empty).
+    public mutating func data(_ field: UInt64, _ value: [UInt8]) {
+        guard !value.isEmpty else { return }
+        message(field, value)
+    }
+
+    /// A message already encoded.
+    public mutating func message(_ field: UInt64, _ encoded: [UInt8]) {
+        key(field, wireType: 2)
+        varint(UInt64(encoded.count))
+        bytes.append(contentsOf: encoded)
+    }
+
+    /// A message written by `body`, its length put in front afterwards.
+    public mutating func nested(_ field: UInt64, _ body: (inout ProtoWriter) -> Void) {
+        key(field, wireType: 2)
+        let lengthAt = bytes.count
+        bytes.append(0)
+        body(&self)
+        let length = bytes.count - lengthAt - 1
+        guard length >= 0x80 else {
+            bytes[lengthAt] = UInt8(length)
+            return
+        }
+        var prefix = ProtoWriter(capacity: 10)
+        prefix.varint(UInt64(length))
+        bytes.replaceSubrange(lengthAt...lengthAt, with: prefix.bytes)
+    }
+
+    public mutating func bool(_ field: UInt64, _ value: Bool) {
+        guard value else { return }
+        key(field, wireType: 0)
+        bytes.append(1)
+    }
+
+    public mutating func uint64(_ field: UInt64, _ value: UInt64) {
+        guard value != 0 else { return }
+        key(field, wireType: 0)
+        varint(value)
+    }
+
+    public mutating func enumeration(_ field: UInt64, _ value: Int32) {
+        guard value != 0 else { return }
+        key(field, wireType: 0)
+        varint(UInt64(bitPattern: Int64(value)))  // negative values take ten bytes, as protobuf says
+    }
+
+    private mutating func key(_ field: UInt64, wireType: UInt64) {
+        varint(field << 3 | wireType)
+    }
+
+    private mutating func varint(_ value: UInt64) {
+        var value = value
+        while value >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
+        }
+        bytes.append(UInt8(value))
+    }
+}

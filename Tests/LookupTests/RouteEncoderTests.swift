@@ -1,0 +1,68 @@
+import Credentials
+import Foundation
+import Protos
+import Testing
+@testable import LookupService
+
+/// Resolve's hot path writes wire format itself; it must answer exactly what
+/// the general path (a `LookupV1.Route` serialised by protobuf-c) answers.
+@Suite struct RouteEncoderTests {
+    /// Numbers of every kind the fast path meets or must leave alone.
+    private func state() -> (RouteState, [E164Key]) {
+        var state = RouteState()
+        state.apply(.organization(.with { $0.id = "org-a"; $0.slug = "acme"; $0.externalId = "ext-a"; $0.name = "Acme Ünïcode"; $0.timeZone = "America/New_York" }))
+        state.apply(.organization(.with { $0.id = "org-b"; $0.name = String(repeating: "Long name ", count: 30) }))
+        state.apply(.agent(.with { $0.id = "agent-1"; $0.organizationId = "org-a"; $0.name = "One"; $0.externalAssistantId = "asst_1" }))
+        state.apply(.agent(.with { $0.id = "agent-b"; $0.organizationId = "org-b"; $0.name = "Bee" }))
+        var keys: [E164Key] = []
+        for index in 0..<40 {
+            let id = UUID()
+            let e164 = "+1415555\(String(format: "%04d", index))"
+            keys.append(E164Key(e164: e164)!)
+            let owner: String? = index % 7 == 0 ? "org-a" : nil
+            state.apply(.cataloged(CatalogFacts(
+                numberID: id, e164: e164, country: "US", region: index % 3 == 0 ? "" : "San Francisco, CA",
+                numberType: index % 2 == 0 ? "mobile" : "fixed_line", provider: index % 4 == 0 ? "" : "twilio",
+                providerNumberID: index % 5 == 0 ? "" : "PN" + String(repeating: "a", count: 32),
+                trunkID: index % 6 == 0 ? "trunk-\(index % 2)" : "", vapiPhoneNumberID: index % 8 == 0 ? UUID().uuidString : "",
+                capabilities: Capabilities(bits: UInt8(index % 16)), retired: index == 13, ownerOrganizationID: owner, version: 1)))
+            // Every assignment state, agents of the same, another or no organisation.
+            let org = index % 10 == 9 ? nil : (index % 3 == 1 ? "org-b" : "org-a")
+            let agent = [nil, "agent-1", "agent-b", "agent-gone"][index % 4]
+            let assignment: AssignmentFacts.State = org == nil ? .available : (index % 11 == 5 ? .reserved : .assigned)
+            state.apply(.assignment(AssignmentFacts(numberID: id, e164: e164, organizationID: org, agentID: agent, state: assignment)))
+            if index % 9 == 2 {
+                state.apply(.credentials(numberID: id, sealed: SealedCredentials(keyID: "k1", ciphertext: Array(repeating: 7, count: 40))))
+            }
+            if index % 12 == 3 {
+                state.apply(.schedule(numberID: id, .with { $0.numberId = id.uuidString; $0.defaultAgentId = "agent-1" }))
+            }
+        }
+        return (state, keys)
+    }
+
+    @Test("every number the fast path answers gets the general path's answer, for every viewer")
+    func sameAnswers() throws {
+        let (state, keys) = state()
+        let applied = LookupV1.ConsistencyToken.with { $0.inventory = 300; $0.assignment = 1 << 40 }
+        var fast = 0
+        for viewer: Viewer in [nil, "org-a", "org-b"] {
+            for key in keys {
+                let general = state.resolve(key, at: Date(), viewer: viewer)
+                guard let encoded = state.encodedResolve(key, viewer: viewer, applied: applied) else {
+                    // Left to the general path: errors, and numbers with a schedule.
+                    if case .success(let resolved) = general { #expect(resolved.route.hasSchedule, "\(key.e164)") }
+                    continue
+                }
+                fast += 1
+                var expected = LookupV1.ResolveResponse()
+                expected.route = try general.get().route
+                expected.applied = applied
+                let decoded = try LookupV1.ResolveResponse(serializedBytes: encoded)
+                #expect(decoded == expected, "\(key.e164) as \(viewer ?? "admin")")
+                #expect(encoded == expected.serializedBytes(), "\(key.e164): the same bytes as protobuf-c writes")
+            }
+        }
+        #expect(fast >= 30, "the fast path answered only \(fast) lookups")
+    }
+}
