@@ -1,5 +1,6 @@
 import Auth
 import Foundation
+import NIOCore
 public import Logging
 import Observability
 public import RPC
@@ -51,6 +52,8 @@ public enum ServiceLauncher {
 
     public static func run<Definition: ServiceDefinition>(_: Definition.Type, environment: [String: String]) async throws {
         let settings = try ServiceSettings(service: Definition.name, defaultPort: Definition.defaultPort, environment: environment)
+        // Before anything starts the shared event loops, which read it once.
+        if let threads = settings.eventLoopThreads { NIOSingletons.groupLoopCountSuggestion = threads }
         settings.logFormat.bootstrap(level: settings.logLevel)
         // Before any metric object exists: ones made earlier would stay no-ops.
         let registry = MetricsBootstrap.bootstrap()

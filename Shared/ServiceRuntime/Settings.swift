@@ -14,6 +14,8 @@ public struct ServiceSettings: Sendable {
     public var serviceName: String
     public var version = "0.1.0"
     public var rpc = RPCServer.Configuration()
+    /// Event-loop threads for RPC (nil: one per core).
+    public var eventLoopThreads: Int?
     public var postgres = PostgresConfiguration()
     /// The HS256 secret bearer tokens are signed with.
     public var jwtSecret: [UInt8] = []
@@ -55,6 +57,9 @@ extension ServiceSettings {
         rpc.drainTimeout = .seconds(Int64(try env.int("PHONE_DRAIN_SECONDS", default: 10, range: 0...600)))
         rpc.idleTimeout = .seconds(Int64(try env.int("PHONE_IDLE_TIMEOUT_SECONDS", default: 300, range: 1...86_400)))
         rpc.maximumConnections = try env.int("PHONE_MAX_CONNECTIONS", default: rpc.maximumConnections, range: 1...1_000_000)
+        if env.values["PHONE_EVENT_LOOP_THREADS"] != nil {
+            eventLoopThreads = try env.int("PHONE_EVENT_LOOP_THREADS", default: 1, range: 1...1024)
+        }
 
         postgres.host = env.string("PG_HOST", default: "127.0.0.1")
         postgres.port = try env.int("PG_PORT", default: 5432, range: 1...65535)

@@ -61,17 +61,25 @@ bench_build() {
     sync
 }
 
-# database [stop-on-exit]: starts the private Postgres (creating the database and
-# applying db/bootstrap.sql when needed) and exports its PG_* variables. With
-# stop-on-exit, a Postgres this run started is stopped again on exit.
+# database [stop-on-exit] [recreate]: starts the private Postgres (creating the
+# database and applying db/bootstrap.sql when needed) and exports its PG_*
+# variables. With stop-on-exit, a Postgres this run started is stopped again on
+# exit; with recreate, the database is dropped first, so the run starts empty.
 bench_postgres() {
     export PG_DATABASE="$1"
-    if [[ "${2:-}" == stop-on-exit ]] && ! scripts/postgres.sh status >/dev/null 2>&1; then
+    shift
+    if [[ " $* " == *" stop-on-exit "* ]] && ! scripts/postgres.sh status >/dev/null 2>&1; then
         bench_stop_postgres=true
     fi
     scripts/postgres.sh start >/dev/null
     eval "$(scripts/postgres.sh env)"
     pg_bin="${PG_BIN:-$(pg_config --bindir)}"
+    if [[ " $* " == *" recreate "* ]]; then
+        psql_admin -d postgres -v db="$PG_DATABASE" <<'SQL'
+SELECT format('DROP DATABASE %I WITH (FORCE)', :'db') \gexec
+SQL
+        scripts/postgres.sh start >/dev/null
+    fi
 }
 
 # psql as the superuser, in the benchmark's database.
