@@ -92,6 +92,22 @@ private let getNumber = "phonenumbers.inventory.v1.Inventory/GetNumber"
         #expect(!process.log.contains(token), "the bearer token never reaches the log")
     }
 
+    @Test("PHONE_EVENT_LOOP_THREADS sets how many threads serve RPC; a bad value stops the start, naming it")
+    func eventLoopThreads() async throws {
+        let one = try ServiceProcess("lookup", jwtSecret: secret, environment: ["PHONE_EVENT_LOOP_THREADS": "1"])
+        try await one.waitUntilHealthy(timeout: .seconds(30))
+        let threads = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(one.process.processIdentifier)/task")
+            .compactMap { try? String(contentsOfFile: "/proc/\(one.process.processIdentifier)/task/\($0)/comm", encoding: .utf8) }
+        // NIO names its shared event-loop threads NIO-SGLTN-<group>-#<index>.
+        #expect(threads.count { $0.hasPrefix("NIO-SGLTN-") && !$0.contains("TP") } == 1, "threads: \(threads)")
+        #expect(await one.terminate() == 0, "log:\n\(one.log)")
+
+        let bad = try ServiceProcess("lookup", jwtSecret: secret, environment: ["PHONE_EVENT_LOOP_THREADS": "0"])
+        let status = await bad.waitForExit(timeout: .seconds(30))
+        #expect(status != nil && status != 0)
+        #expect(bad.log.contains("PHONE_EVENT_LOOP_THREADS"), "log:\n\(bad.log)")
+    }
+
     @Test func garbageOnTheHTTPPortDoesNotKillTheService() async throws {
         let process = try ServiceProcess("inventory", jwtSecret: secret)
         try await process.waitUntilHealthy(timeout: .seconds(30))
