@@ -134,4 +134,24 @@ import Testing
             #expect(stored.number?.e164 == result.e164)
         }
     }
+
+    /// A batch larger than one insert statement whose middle statement meets
+    /// catalogued numbers: the statements before and after it are all new,
+    /// and each number's outcome still says which it was.
+    @Test func numbersAlreadyPresentInALaterStatementKeepTheOthersCreated() async throws {
+        let numbers = try await Numbers.fresh(2_500)
+        let present = [1_000, 1_500, 1_999].map { numbers[$0] }
+        let first = try await admin.importNumbers(present.map { importItem($0) })
+        #expect(first.created == 3)
+        let batch = try await admin.importNumbers(numbers.map { importItem($0) })
+        #expect(batch.created == 2_497 && batch.alreadyPresent == 3, "\(batch.created) created, \(batch.alreadyPresent) present")
+        for (index, result) in batch.results.enumerated() {
+            let expected: InventoryV1.ImportResult.Outcome = present.contains(numbers[index]) ? .alreadyPresent : .created
+            #expect(result.outcome == expected, "item \(index)")
+        }
+        for index in [0, 999, 1_000, 1_001, 2_000, 2_499] {
+            let result = batch.results[index]
+            #expect(try await AdminDB.outboxCount(aggregate: result.numberId) == 1, "item \(index)")
+        }
+    }
 }

@@ -79,16 +79,24 @@ struct Importer: Sendable {
             }
         }
 
-        var inserted = Set<String>()
+        // nil: every candidate was inserted (the usual case, which needs no set of numbers).
+        var inserted: Set<String>? = nil
         for start in stride(from: 0, to: candidates.count, by: Self.rowsPerStatement) {
-            inserted.formUnion(try await insert(candidates[start..<min(start + Self.rowsPerStatement, candidates.count)], in: transaction))
+            let chunk = candidates[start..<min(start + Self.rowsPerStatement, candidates.count)]
+            if let some = try await insert(chunk, in: transaction) {
+                // Part of this chunk already existed: from now on the set says which rows are new.
+                if inserted == nil { inserted = Set(candidates[..<start].map(\.record.e164)) }
+                inserted!.formUnion(some)
+            } else if inserted != nil {
+                inserted!.formUnion(chunk.map(\.record.e164))
+            }
         }
         var events: [NewOutboxEvent] = []
         events.reserveCapacity(candidates.count + candidates.count / 4)
         var conflicting: [Candidate] = []
         for candidate in candidates {
             // The candidate's record is the row as stored (see `insert`), so events carry exactly that.
-            if inserted.contains(candidate.record.e164) {
+            if inserted?.contains(candidate.record.e164) ?? true {
                 let event = InventoryEvents.numberChanged(.imported, candidate.record)
                 results[candidate.index].outcome = .created
                 results[candidate.index].numberId = event.aggregateID
@@ -130,9 +138,9 @@ struct Importer: Sendable {
         return Date(timeIntervalSince1970: micros / 1_000_000)
     }
 
-    /// Inserts all candidates in one statement; returns the E.164 numbers of
-    /// the rows actually inserted (the rest already existed: the unique
-    /// constraint decides). An inserted row holds exactly its candidate's
+    /// Inserts all candidates in one statement; returns nil when every row was
+    /// inserted, else the E.164 numbers of the rows actually inserted (the rest
+    /// already existed: the unique constraint decides). An inserted row holds exactly its candidate's
     /// record: every column is given or defaults to what the record says, and
     /// the timestamps are at the database's precision already. The arrays are
     /// unnested in the select list, where they advance in lockstep without
@@ -141,8 +149,8 @@ struct Importer: Sendable {
     /// all of them, the inserted ones are the rows holding the new ids (fresh
     /// random ids nobody else can hold), read in a second statement. Imports
     /// rarely repeat numbers, so most calls skip thousands of answer rows.
-    private func insert(_ candidates: ArraySlice<Candidate>, in transaction: Transaction) async throws -> Set<String> {
-        guard !candidates.isEmpty else { return [] }
+    private func insert(_ candidates: ArraySlice<Candidate>, in transaction: Transaction) async throws -> Set<String>? {
+        guard !candidates.isEmpty else { return nil }
         let records = candidates.map(\.record)
         let ids = records.map(\.id)
         let count = try await transaction.rawRows("""
@@ -174,7 +182,7 @@ struct Importer: Sendable {
                 records.map { $0.credentialsKeyID ?? "" }, records.map { $0.credentialsCiphertext.map(hex) ?? "" },
                 records[0].createdAt, records[0].createdBy,
             ]) { $0.int64(0) ?? 0 }.first ?? 0
-        if Int(count) == records.count { return Set(records.map(\.e164)) }
+        if Int(count) == records.count { return nil }
         let inserted = try await transaction.rawRows(
             "SELECT e164 FROM numbers WHERE id = ANY($1::uuid[])", [ids]) { $0.string(0) ?? "" }
         return Set(inserted)
