@@ -9,19 +9,24 @@ extension UUID {
     /// its formatted printing and Unicode case mapping: services write ids
     /// on every answer, and thousands per import.
     public var lowercasedString: String {
+        String(unsafeUninitializedCapacity: 36) { out in
+            var count = 0
+            forEachLowercasedTextByte { byte in
+                out[count] = byte
+                count += 1
+            }
+            return count
+        }
+    }
+
+    /// The 36 bytes of `lowercasedString`, one by one, for writers that
+    /// want them in a buffer of their own rather than as a String.
+    public func forEachLowercasedTextByte(_ body: (UInt8) -> Void) {
         withUnsafeBytes(of: uuid) { bytes in
-            String(unsafeUninitializedCapacity: 36) { out in
-                var count = 0
-                for (index, byte) in bytes.enumerated() {
-                    if index == 4 || index == 6 || index == 8 || index == 10 {
-                        out[count] = UInt8(ascii: "-")
-                        count += 1
-                    }
-                    out[count] = lowercaseHexDigit(byte >> 4)
-                    out[count + 1] = lowercaseHexDigit(byte & 0x0f)
-                    count += 2
-                }
-                return count
+            for (index, byte) in bytes.enumerated() {
+                if index == 4 || index == 6 || index == 8 || index == 10 { body(UInt8(ascii: "-")) }
+                body(lowercaseHexDigit(byte >> 4))
+                body(lowercaseHexDigit(byte & 0x0f))
             }
         }
     }

@@ -37,11 +37,12 @@ extension RouteState {
                 ids.string(2, entry.trunkID)
                 ids.string(3, entry.vapiPhoneNumberID)
             }
+            let flags = entry.capabilities.message
             route.nested(16) { capabilities in
-                capabilities.bool(1, entry.capabilities.bits & 1 != 0)
-                capabilities.bool(2, entry.capabilities.bits & 2 != 0)
-                capabilities.bool(3, entry.capabilities.bits & 4 != 0)
-                capabilities.bool(4, entry.capabilities.bits & 8 != 0)
+                capabilities.bool(1, flags.voice)
+                capabilities.bool(2, flags.sms)
+                capabilities.bool(3, flags.mms)
+                capabilities.bool(4, flags.fax)
             }
             route.bool(17, entry.owner != 0 && entry.owner == entry.organization)
             route.bool(19, entry.hasCredentials)
@@ -57,14 +58,6 @@ extension RouteState {
 extension ProtoWriter {
     /// A UUID as its 36-character lower-case text, written without a String.
     mutating func uuid(_ field: UInt64, _ value: UUID) {
-        nested(field) { text in
-            withUnsafeBytes(of: value.uuid) { raw in
-                for (index, byte) in raw.enumerated() {
-                    if index == 4 || index == 6 || index == 8 || index == 10 { text.append(UInt8(ascii: "-")) }
-                    text.append(lowercaseHexDigit(byte >> 4))
-                    text.append(lowercaseHexDigit(byte & 0x0f))
-                }
-            }
-        }
+        nested(field) { text in value.forEachLowercasedTextByte { text.append($0) } }
     }
 }
