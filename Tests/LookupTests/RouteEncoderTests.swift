@@ -65,4 +65,15 @@ import Testing
         }
         #expect(fast >= 30, "the fast path answered only \(fast) lookups")
     }
+
+    @Test("an id is written as Foundation's lower-case UUID text")
+    func uuidText() {
+        let ids = [UUID(uuidString: "00000000-0000-0000-0000-000000000000")!,
+                   UUID(uuidString: "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF")!] + (0..<100).map { _ in UUID() }
+        for id in ids {
+            var writer = ProtoWriter(capacity: 40)
+            writer.uuid(1, id)
+            #expect(writer.bytes == [0x0a, 36] + Array(id.uuidString.lowercased().utf8), "\(id)")
+        }
+    }
 }
