@@ -55,10 +55,13 @@ final class ResolveDriver: Sendable {
 
     /// `inFlight` calls per connection, each answered call replaced by a new
     /// one, until `end`; then waits for the calls still out.
-    func closedLoop(inFlight: Int, until end: NIODeadline, phase: Int) async throws -> Load.Outcome {
+    /// With `batched`, as redis-benchmark -P: the calls go out together and
+    /// the next batch when all are answered.
+    func closedLoop(inFlight: Int, batched: Bool, until end: NIODeadline, phase: Int) async throws -> Load.Outcome {
         try await loop.submit { [callers] in
             for (index, caller) in callers.value.enumerated() {
-                caller.start(random: FastRandom(state: UInt64(phase) << 32 | UInt64(index)), until: end)
+                caller.start(random: FastRandom(state: UInt64(phase) << 32 | UInt64(index)), until: end,
+                             inFlight: inFlight, batched: batched)
                 for _ in 0..<inFlight { caller.send() }
                 caller.flush()
             }
@@ -137,24 +140,46 @@ private final class Pacer {
 
 /// One connection's caller: sends Resolve of random seeded numbers and records
 /// each answer's latency (or its error) when it arrives. Event loop only.
+///
+/// Like redis-benchmark, it spends as little as it can per call: the request
+/// envelope is encoded once and each call appends only its id and number, and
+/// an answer is read in place for its call id and status (decoded in full
+/// only when it is an error).
 private final class Caller: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
     struct Template: Sendable {
-        var token: String
         var numbers: Int
+        /// The request envelope (method, token, timeout) without its payload,
+        /// which is its last field: each call appends its own.
+        var request: [UInt8]
+
+        init(token: String, numbers: Int) {
+            self.numbers = numbers
+            var request = RpcV1.Request()
+            request.method = LookupMethods.resolve
+            request.metadata = [MetadataKey.authorization: "Bearer \(token)"]
+            request.timeoutMicros = 5_000_000
+            self.request = request.serializedBytes()
+        }
     }
+
+    /// Calls out, by call id modulo the ring's size.
+    private static let ringSize = 4096
+    private var sentCallIDs = [UInt64](repeating: 0, count: Caller.ringSize)
+    private var sentNanos = [UInt64](repeating: 0, count: Caller.ringSize)
 
     private let template: Template
     private var context: ChannelHandlerContext?
     private var random = FastRandom(state: 0)
     private var end: NIODeadline?
+    /// Closed loop: calls sent per batch (`batched`) or kept in flight.
+    private var inFlight = 1
+    private var batched = false
     private var nextCallID: UInt64 = 1
-    private var sentAt: [UInt64: NIODeadline] = [:]
+    private(set) var outstanding = 0
     private var outcome = Load.Outcome()
     private var pendingFlush = false
-
-    var outstanding: Int { sentAt.count }
 
     init(template: Template) {
         self.template = template
@@ -165,9 +190,11 @@ private final class Caller: ChannelInboundHandler {
     }
 
     /// Begins a phase: fresh figures; closed loop until `end`, or paced (nil).
-    func start(random: FastRandom, until end: NIODeadline?) {
+    func start(random: FastRandom, until end: NIODeadline?, inFlight: Int = 1, batched: Bool = false) {
         self.random = random
         self.end = end
+        self.inFlight = inFlight
+        self.batched = batched
         outcome = Load.Outcome()
     }
 
@@ -179,20 +206,27 @@ private final class Caller: ChannelInboundHandler {
     /// Writes one call (sent with the next flush).
     func send() {
         guard let context, context.channel.isActive else { return }
-        var request = RpcV1.Request()
-        request.method = LookupMethods.resolve
-        request.metadata = [MetadataKey.authorization: "Bearer \(template.token)"]
-        request.timeoutMicros = 5_000_000
-        var resolve = LookupV1.ResolveRequest()
-        resolve.number = SeedSet.e164(Int.random(in: 0..<template.numbers, using: &random))
-        request.payload = resolve.serializedBytes()
-        var frame = RpcV1.Frame()
-        frame.callId = nextCallID
-        frame.kind = .request(request)
-        var buffer = context.channel.allocator.buffer(capacity: 256)
-        buffer.writeFrame(frame)
-        sentAt[nextCallID] = .now()
+        let slot = Int(nextCallID % UInt64(Self.ringSize))
+        guard sentCallIDs[slot] == 0 else {
+            outcome.record(sent: nil, failure: "more than \(Self.ringSize) calls out on one connection")
+            return
+        }
+        let number = SeedSet.e164(Int.random(in: 0..<template.numbers, using: &random))
+        let payloadField = 2 + number.utf8.count  // ResolveRequest { number = 1 }
+        let request = template.request.count + 2 + payloadField
+        var buffer = context.channel.allocator.buffer(capacity: request + 24)
+        buffer.writeInteger(UInt32(1 + ByteBuffer.protoVarintSize(nextCallID) + 1 + ByteBuffer.protoVarintSize(UInt64(request)) + request))
+        buffer.writeInteger(UInt8(1 << 3))  // Frame.call_id
+        buffer.writeProtoVarint(nextCallID)
+        buffer.writeInteger(UInt8(2 << 3 | 2))  // Frame.request
+        buffer.writeProtoVarint(UInt64(request))
+        buffer.writeBytes(template.request)
+        for byte in [4 << 3 | 2, payloadField, 1 << 3 | 2, number.utf8.count] { buffer.writeInteger(UInt8(byte)) }  // Request.payload
+        buffer.writeString(number)
+        sentCallIDs[slot] = nextCallID
+        sentNanos[slot] = UInt64(NIODeadline.now().uptimeNanoseconds)
         nextCallID += 1
+        outstanding += 1
         context.write(NIOAny(buffer), promise: nil)
         pendingFlush = true
     }
@@ -205,18 +239,23 @@ private final class Caller: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let bytes = unwrapInboundIn(data)
-        guard let frame = try? bytes.withUnsafeReadableBytes({ try RpcV1.Frame(serializedBytes: $0) }),
-              case .response(let response) = frame.kind, let sent = sentAt.removeValue(forKey: frame.callId) else {
+        guard let (callID, failed) = bytes.withUnsafeReadableBytes(Self.answer), let sent = takeSent(callID) else {
             outcome.record(sent: nil, failure: "an undecodable or unexpected frame")
             return
         }
-        if let status = response.status, status.code != .ok {
+        if failed, let frame = try? bytes.withUnsafeReadableBytes({ try RpcV1.Frame(serializedBytes: $0) }),
+           case .response(let response) = frame.kind, let status = response.status {
             outcome.record(sent: sent, failure: "\(status.code): \(status.message)")
         } else {
-            outcome.record(sent: sent, failure: nil)
+            outcome.record(sent: sent, failure: failed ? "an undecodable error answer" : nil)
         }
-        // Closed loop: answer with the next call, unless the phase is over or broken.
-        if let end, NIODeadline.now() < end, outcome.errors <= 1_000 { send() }
+        // Closed loop: the next call (or batch), unless the phase is over or broken.
+        guard let end, NIODeadline.now() < end, outcome.errors <= 1_000 else { return }
+        if !batched {
+            send()
+        } else if outstanding == 0 {
+            for _ in 0..<inFlight { send() }
+        }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -225,8 +264,43 @@ private final class Caller: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        for (_, sent) in sentAt { outcome.record(sent: sent, failure: "connection closed") }
-        sentAt.removeAll()
+        for slot in sentCallIDs.indices where sentCallIDs[slot] != 0 {
+            outcome.record(sent: NIODeadline.uptimeNanoseconds(sentNanos[slot]), failure: "connection closed")
+            sentCallIDs[slot] = 0
+        }
+        outstanding = 0
         context.fireChannelInactive()
+    }
+
+    /// When the call `callID` was sent, if it is out (it is no longer).
+    private func takeSent(_ callID: UInt64) -> NIODeadline? {
+        let slot = Int(callID % UInt64(Self.ringSize))
+        guard callID != 0, sentCallIDs[slot] == callID else { return nil }
+        sentCallIDs[slot] = 0
+        outstanding -= 1
+        return NIODeadline.uptimeNanoseconds(sentNanos[slot])
+    }
+
+    /// A response frame's call id and whether its status is not OK; nil for
+    /// any other frame.
+    private static func answer(_ frame: UnsafeRawBufferPointer) -> (callID: UInt64, failed: Bool)? {
+        var fields = ProtoFieldReader(frame)
+        var callID: UInt64 = 0
+        var response: UnsafeRawBufferPointer?
+        while let field = fields.next() {
+            switch (field.number, field.value) {
+            case (1, .varint(let id)): callID = id
+            case (4, .bytes(let bytes)): response = bytes
+            default: return nil
+            }
+        }
+        guard !fields.isMalformed, let response else { return nil }
+        fields = ProtoFieldReader(response)
+        var failed = false
+        while let field = fields.next() {
+            // Response.status: OK is an empty message (code 0 left out).
+            if field.number == 1, case .bytes(let status) = field.value { failed = !status.isEmpty }
+        }
+        return fields.isMalformed ? nil : (callID, failed)
     }
 }

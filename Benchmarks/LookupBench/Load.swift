@@ -15,6 +15,8 @@ struct Load: AsyncParsableCommand {
     @OptionGroup var seed: SeedOptions
     @Option var connections = 50
     @Option(help: "Calls in flight per connection (without --rate).") var inFlight = 1
+    @Flag(help: "Send the in-flight calls as one batch, and the next when all are answered (as redis-benchmark -P does).")
+    var batched = false
     @Option(help: "Total calls/s, paced; 0 = every caller calls again as soon as answered.") var rate = 0.0
     @Option(help: "Seconds of warm-up (not measured).") var warmup = 2.0
     @Option(help: "Seconds measured.") var seconds = 10.0
@@ -47,7 +49,8 @@ struct Load: AsyncParsableCommand {
             throw error
         }
         await driver.close()
-        let mode = rate > 0 ? String(format: "paced at %.0f/s", rate) : "\(inFlight) in flight per connection"
+        let mode = rate > 0 ? String(format: "paced at %.0f/s", rate)
+            : "\(inFlight) in flight per connection" + (batched ? " (in batches)" : "")
         print(String(format: "%@: %d connections, %@: %.0f requests/s  p50=%.0fus p99=%.0fus p99.9=%.0fus  "
                      + "server CPU %.2fus/request  client CPU %.2fus/request  errors=%.0f",
                      label, connections, mode, figures[0], figures[1], figures[2], figures[3], figures[4], figures[5], figures[6]))
@@ -62,7 +65,7 @@ struct Load: AsyncParsableCommand {
     private func drive(_ driver: ResolveDriver, for seconds: Double, phase: Int) async throws -> Outcome {
         let end = NIODeadline.now() + .nanoseconds(Int64(seconds * 1e9))
         return rate > 0 ? try await driver.paced(rate: rate, until: end, phase: phase)
-                        : try await driver.closedLoop(inFlight: inFlight, until: end, phase: phase)
+                        : try await driver.closedLoop(inFlight: inFlight, batched: batched, until: end, phase: phase)
     }
 
     struct Outcome: Sendable {

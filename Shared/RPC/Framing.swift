@@ -58,13 +58,49 @@ extension ByteBuffer {
     /// `writeFrame(.response(callID:status:payload:))` writes with no status,
     /// without building the message (every call answers one).
     public mutating func writeOKResponseFrame(callID: UInt64, payload: [UInt8]) {
-        var frame = ProtoWriter(capacity: payload.count + 24)
-        frame.uint64(1, callID)
-        frame.nested(4) { response in
-            response.nested(1) { _ in }  // status OK: present and empty
-            response.data(2, payload)
+        payload.withUnsafeBytes { writeOKResponseFrame(callID: callID, payload: $0) }
+    }
+
+    /// The same, for a payload in place.
+    public mutating func writeOKResponseFrame(callID: UInt64, payload: UnsafeRawBufferPointer) {
+        // Response { status = 1: present and empty (OK); payload = 2 }
+        let response = 2 + (payload.isEmpty ? 0 : 1 + Self.protoVarintSize(UInt64(payload.count)) + payload.count)
+        // Frame { call_id = 1; response = 4 }
+        let frame = (callID == 0 ? 0 : 1 + Self.protoVarintSize(callID)) + 1 + Self.protoVarintSize(UInt64(response)) + response
+        reserveCapacity(minimumWritableBytes: 4 + frame)
+        writeInteger(UInt32(frame))
+        if callID != 0 {
+            writeInteger(UInt8(1 << 3))
+            writeProtoVarint(callID)
         }
-        writeInteger(UInt32(frame.bytes.count))
-        writeBytes(frame.bytes)
+        writeInteger(UInt8(4 << 3 | 2))
+        writeProtoVarint(UInt64(response))
+        writeInteger(UInt8(1 << 3 | 2))
+        writeInteger(UInt8(0))
+        if !payload.isEmpty {
+            writeInteger(UInt8(2 << 3 | 2))
+            writeProtoVarint(UInt64(payload.count))
+            writeBytes(payload)
+        }
+    }
+
+    /// A protobuf varint.
+    public mutating func writeProtoVarint(_ value: UInt64) {
+        var value = value
+        while value >= 0x80 {
+            writeInteger(UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
+        }
+        writeInteger(UInt8(value))
+    }
+
+    /// The bytes `writeProtoVarint(value)` writes.
+    public static func protoVarintSize(_ value: UInt64) -> Int {
+        var size = 1, value = value
+        while value >= 0x80 {
+            size += 1
+            value >>= 7
+        }
+        return size
     }
 }

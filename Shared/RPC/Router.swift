@@ -1,3 +1,4 @@
+public import Auth
 public import Protos
 import NIOCore
 
@@ -20,7 +21,16 @@ public struct RPCRouter: Sendable {
         case serverStream(@Sendable (_ payload: [UInt8], _ context: RPCContext, _ sink: StreamSink) async throws -> Void)
     }
 
+    /// A method's fast path, matched on the request's raw method name.
+    struct FastRoute: Sendable {
+        var method: String
+        var name: [UInt8]
+        var access: AccessPolicy
+        var answer: FastPath
+    }
+
     private(set) var routes: [String: Route] = [:]
+    private(set) var fastRoutes: [FastRoute] = []
 
     public init() {}
 
@@ -69,6 +79,19 @@ public struct RPCRouter: Sendable {
         add(method, .inline { payload, context in try handler(try decode(Request.self, payload), context) })
     }
 
+    /// Adds a fast path to `method`, an inline method registered before: the
+    /// server tries it first for calls on a connection whose token it has
+    /// already verified, without decoding the request envelope or building a
+    /// context. A fast path answers the common case only; whatever it returns
+    /// false for (nothing written) — and every error — is left to the method's
+    /// handler, which defines the answers. Tests should hold the two to the same bytes.
+    public mutating func registerFastPath(for method: String, _ answer: @escaping FastPath) {
+        guard let route = routes[method], case .inline = route.handler else {
+            preconditionFailure("a fast path needs the inline method \(method) registered first")
+        }
+        fastRoutes.append(FastRoute(method: method, name: Array(method.utf8), access: route.descriptor.access, answer: answer))
+    }
+
     /// Registers a server-streaming method.
     public mutating func registerServerStream<Request: ProtoMessage, Response: ProtoMessage>(
         _ method: MethodDescriptor,
@@ -88,6 +111,11 @@ public struct RPCRouter: Sendable {
 
     func route(for method: String) -> Route? { routes[method] }
 }
+
+/// Writes the encoded response for `payload` (the request message's bytes)
+/// from the caller `principal` into `out` and returns true, or returns false
+/// having written nothing. Runs on the event loop: it must not block.
+public typealias FastPath = @Sendable (_ payload: UnsafeRawBufferPointer, _ principal: Principal?, _ out: inout ProtoWriter) -> Bool
 
 /// What an inline handler returns: the answer, or work to finish off the event loop.
 public enum InlineAnswer<Response: ProtoMessage>: Sendable {

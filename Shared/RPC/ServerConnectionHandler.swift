@@ -20,6 +20,18 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         var configuration: RPCServer.Configuration
         var logger: Logger
         var metrics: RPCServerMetrics
+        /// The router's fast paths, each with the metrics of its successful calls.
+        var fastRoutes: [(route: RPCRouter.FastRoute, recorder: RPCServerMetrics.Recorder)]
+
+        init(router: RPCRouter, verifier: TokenVerifier, configuration: RPCServer.Configuration,
+             logger: Logger, metrics: RPCServerMetrics) {
+            self.router = router
+            self.verifier = verifier
+            self.configuration = configuration
+            self.logger = logger
+            self.metrics = metrics
+            fastRoutes = router.fastRoutes.map { ($0, metrics.recorder(method: $0.method, code: .ok)) }
+        }
     }
 
     /// What the end of a call needs to record and log it.
@@ -40,11 +52,14 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     private var context: ChannelHandlerContext?
     private var inFlight: [UInt64: InFlight] = [:]
     private var isQuiescing = false
-    private var needsFlush = false
+    /// Answers written since the last flush, handed to the channel as one buffer.
+    private var output: ByteBuffer?
     private var remoteAddress = "?"
     /// The last token verified on this connection: clients reuse one token for
     /// many calls, and HMAC + JSON per call would dominate a fast method.
-    private var cachedToken: (authorization: String, principal: Principal)?
+    private var cachedToken: (authorization: [UInt8], principal: Principal)?
+    /// Where fast paths encode their responses, reused call after call.
+    private var scratch = ProtoWriter(capacity: 1024)
 
     init(shared: Shared) {
         self.shared = shared
@@ -71,6 +86,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let bytes = unwrapInboundIn(data)
+        if !shared.fastRoutes.isEmpty, bytes.withUnsafeReadableBytes(answerFast) { return }
         let frame: RpcV1.Frame
         do {
             frame = try bytes.withUnsafeReadableBytes { try RpcV1.Frame(serializedBytes: $0) }
@@ -180,6 +196,32 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         }
     }
 
+    /// Answers a call through its method's fast path, straight from the
+    /// frame's bytes, when nothing about it needs the general path: the frame
+    /// is a plain request, the connection's cached token admits it, and the
+    /// fast path takes it. Otherwise it does nothing and returns false.
+    private func answerFast(_ frame: UnsafeRawBufferPointer) -> Bool {
+        // Logging at debug, draining and a full connection are the general path's.
+        guard shared.logger.logLevel > .debug, !isQuiescing,
+              inFlight.count < shared.configuration.maximumConcurrentCallsPerConnection,
+              let call = RawRequest(frame: frame), inFlight[call.callID] == nil,
+              let fast = shared.fastRoutes.first(where: { call.method.matches($0.route.name) }) else { return false }
+        var principal: Principal?
+        if let authorization = call.authorization {
+            guard let cached = cachedPrincipal(authorization) else { return false }
+            principal = cached
+        }
+        guard fast.route.access.admits(principal) else { return false }
+        let started = NIODeadline.now()
+        scratch.removeAll()
+        guard fast.route.answer(call.payload, principal, &scratch) else { return false }
+        fast.recorder.record(started: started)
+        scratch.bytes.withUnsafeBytes { payload in
+            appendOutput { $0.writeOKResponseFrame(callID: call.callID, payload: payload) }
+        }
+        return true
+    }
+
     /// Refusals that need no routing: draining, too many calls, a reused id.
     private func admissionError(_ callID: UInt64, _ request: RpcV1.Request) -> RPCError? {
         if isQuiescing {
@@ -197,14 +239,13 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
 
     private func authenticate(_ authorization: String?, _ access: AccessPolicy) throws(RPCError) -> Principal? {
         var principal: Principal?
-        if let authorization {
-            if let cached = cachedToken, cached.authorization == authorization,
-               cached.principal.expiresAt.timeIntervalSinceNow > -shared.verifier.leeway {
-                principal = cached.principal
+        if var authorization {
+            if let cached = authorization.withUTF8({ cachedPrincipal(UnsafeRawBufferPointer($0)) }) {
+                principal = cached
             } else {
                 do {
                     principal = try shared.verifier.verify(authorization: authorization)
-                    cachedToken = (authorization, principal!)
+                    cachedToken = (Array(authorization.utf8), principal!)
                 } catch {
                     throw RPCError(.unauthenticated, error.description)
                 }
@@ -215,6 +256,14 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
             throw RPCError(.permissionDenied, "role \(principal!.role) may not call this method")
         }
         return principal
+    }
+
+    /// The connection's verified principal if `authorization` is its token
+    /// and it has not expired.
+    private func cachedPrincipal(_ authorization: UnsafeRawBufferPointer) -> Principal? {
+        guard let cached = cachedToken, authorization.matches(cached.authorization),
+              cached.principal.expiresAt.timeIntervalSinceNow > -shared.verifier.leeway else { return nil }
+        return cached.principal
     }
 
     private func deadline(for request: RpcV1.Request, started: NIODeadline, isStream: Bool) -> NIODeadline {
@@ -304,26 +353,26 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     // MARK: Output
 
     private func write(_ frame: RpcV1.Frame) {
-        guard let context else { return }
-        var buffer = context.channel.allocator.buffer(capacity: 256)
-        buffer.writeFrame(frame)
-        context.write(wrapOutboundOut(buffer), promise: nil)
-        needsFlush = true
+        appendOutput { $0.writeFrame(frame) }
     }
 
     private func writeOK(callID: UInt64, payload: [UInt8]) {
-        guard let context else { return }
-        var buffer = context.channel.allocator.buffer(capacity: payload.count + 32)
-        buffer.writeOKResponseFrame(callID: callID, payload: payload)
-        context.write(wrapOutboundOut(buffer), promise: nil)
-        needsFlush = true
+        payload.withUnsafeBytes { payload in
+            appendOutput { $0.writeOKResponseFrame(callID: callID, payload: payload) }
+        }
     }
 
-    /// Answers produced while reading a batch of frames go out in one flush.
+    private func appendOutput(_ write: (inout ByteBuffer) -> Void) {
+        guard let context else { return }
+        if output == nil { output = context.channel.allocator.buffer(capacity: 4096) }
+        write(&output!)
+    }
+
+    /// Answers produced while reading a batch of frames go out in one write.
     private func flushIfNeeded() {
-        guard needsFlush, let context else { return }
-        needsFlush = false
-        context.flush()
+        guard let pending = output, let context else { return }
+        output = nil
+        context.writeAndFlush(wrapOutboundOut(pending), promise: nil)
     }
 
     private func closeIfDrained() {

@@ -1,3 +1,4 @@
+import Auth
 import Credentials
 import Foundation
 import Protos
@@ -64,6 +65,52 @@ import Testing
             }
         }
         #expect(fast >= 30, "the fast path answered only \(fast) lookups")
+    }
+
+    @Test("Resolve's fast path answers a plain E.164 request as the encoder does, and declines everything else")
+    func fastPath() throws {
+        let (state, keys) = state()
+        let store = RouteStore()
+        store.replace(with: state, inventory: 300, assignment: 1 << 40)
+        func principal(_ role: Role, _ org: String?) -> Principal {
+            Principal(subject: "t", role: role, organizationID: org, scopes: ["lookup:read"], expiresAt: Date() + 600)
+        }
+        func fast(_ request: LookupV1.ResolveRequest, _ principal: Principal?) -> [UInt8]? {
+            var out = ProtoWriter(capacity: 16)
+            let answered = request.serializedBytes().withUnsafeBytes {
+                LookupHandlers.fastResolve($0, principal, from: store, into: &out)
+            }
+            #expect(answered || out.bytes.isEmpty, "a declined call writes nothing")
+            return answered ? out.bytes : nil
+        }
+        var answered = 0
+        for (caller, viewer) in [(principal(.service, nil), nil), (principal(.orgMember, "org-a"), "org-a"), (principal(.orgAdmin, "org-b"), "org-b")] as [(Principal, Viewer)] {
+            for key in keys {
+                let expected = state.encodedResolve(key, viewer: viewer, applied: store.appliedToken)
+                #expect(fast(.with { $0.number = key.e164 }, caller) == expected, "\(key.e164) as \(viewer ?? "platform")")
+                if expected != nil { answered += 1 }
+            }
+        }
+        #expect(answered >= 30, "the fast path answered only \(answered) lookups")
+
+        // Found by the fast path, but in a form or with options it leaves to the handler.
+        let key = try #require(keys.first { state.encodedResolve($0, viewer: nil, applied: store.appliedToken) != nil })
+        let admin = principal(.service, nil)
+        #expect(fast(.with { $0.number = key.e164 }, admin) != nil)
+        let declined: [LookupV1.ResolveRequest] = [
+            .with { $0.number = String(key.e164.dropFirst()) },
+            .with { $0.number = "tel:" + key.e164 },
+            .with { $0.number = key.e164; $0.regionHint = "US" },
+            .with { $0.number = key.e164; $0.atTimeMicros = 1 },
+            .with { $0.number = key.e164; $0.includeCredentials = true },
+            .with { $0.number = key.e164; $0.minToken = .with { $0.inventory = 1 } },
+        ]
+        for request in declined { #expect(fast(request, admin) == nil, "\(request)") }
+        #expect(fast(.with { $0.number = key.e164 }, nil) == nil, "no caller")
+        #expect(fast(.with { $0.number = key.e164 }, principal(.orgMember, nil)) == nil, "an organisation role without its organisation")
+        var out = ProtoWriter(capacity: 16)
+        #expect(![UInt8]([0x0a, 40, 0x2b]).withUnsafeBytes { LookupHandlers.fastResolve($0, admin, from: store, into: &out) },
+                "a truncated request")
     }
 
     @Test("an id is written as Foundation's lower-case UUID text")

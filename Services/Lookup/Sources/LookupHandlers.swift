@@ -26,6 +26,9 @@ struct LookupHandlers: Sendable {
             MethodDescriptor(Self.prefix + name, access: Self.readers, idempotent: true)
         }
         router.registerInlineEncoded(method("Resolve"), resolve)
+        router.registerFastPath(for: Self.prefix + "Resolve") { [store] payload, principal, out in
+            Self.fastResolve(payload, principal, from: store, into: &out)
+        }
         router.registerInline(method("BatchResolve"), batchResolve)
         router.registerInline(method("IsAssigned"), isAssigned)
         router.registerInline(method("ResolveTenant"), resolveTenant)
@@ -54,6 +57,25 @@ struct LookupHandlers: Sendable {
             response.applied = store.appliedToken
             return response
         }.encoded
+    }
+
+    /// Resolve's fast path (see `RPCRouter.registerFastPath`): a request of
+    /// only a number in canonical E.164, answered as `resolve` would from
+    /// `encodedResolve`, with no request or context to build.
+    static func fastResolve(_ payload: UnsafeRawBufferPointer, _ principal: Principal?, from store: RouteStore,
+                            into out: inout ProtoWriter) -> Bool {
+        var fields = ProtoFieldReader(payload)
+        var number: UnsafeRawBufferPointer?
+        while let field = fields.next() {
+            guard field.number == 1, case .bytes(let bytes) = field.value else { return false }
+            number = bytes
+        }
+        guard !fields.isMalformed, let number, number.first == UInt8(ascii: "+"),
+              let key = E164Key.digits(number.dropFirst()), let principal else { return false }
+        let viewer: Viewer  // nil (every number) for platform callers: no `try?`, which would flatten it
+        do { viewer = try Self.viewer(of: principal) } catch { return false }
+        let applied = store.appliedToken
+        return store.read { $0.encodedResolve(key, viewer: viewer, applied: applied, into: &out) }
     }
 
     @Sendable func batchResolve(_ request: LookupV1.BatchResolveRequest, _ context: RPCContext) throws -> InlineAnswer<LookupV1.BatchResolveResponse> {
@@ -223,7 +245,10 @@ struct LookupHandlers: Sendable {
 
     /// nil (everything) for platform admins and services; the organisation for its users.
     static func viewer(_ context: RPCContext) throws(RPCError) -> Viewer {
-        let principal = try context.requirePrincipal()
+        try viewer(of: context.requirePrincipal())
+    }
+
+    static func viewer(of principal: Principal) throws(RPCError) -> Viewer {
         guard principal.role.isOrganizationRole else { return nil }
         guard let organization = principal.organizationID else {
             throw RPCError(.permissionDenied, "an organisation token must name its organisation")

@@ -13,13 +13,19 @@ extension RouteState {
     /// The encoded `ResolveResponse`, or nil when the general path must answer
     /// (a schedule to evaluate, or anything but a route to an organisation).
     func encodedResolve(_ key: E164Key, viewer: Viewer, applied: LookupV1.ConsistencyToken) -> [UInt8]? {
-        guard let slot = slot(for: key), visible(slot, to: viewer), !hasSchedule(slot) else { return nil }
+        var out = ProtoWriter(capacity: 512)
+        return encodedResolve(key, viewer: viewer, applied: applied, into: &out) ? out.bytes : nil
+    }
+
+    /// Appends the encoded `ResolveResponse` to `out`; false (nothing written)
+    /// when the general path must answer.
+    func encodedResolve(_ key: E164Key, viewer: Viewer, applied: LookupV1.ConsistencyToken, into out: inout ProtoWriter) -> Bool {
+        guard let slot = slot(for: key), visible(slot, to: viewer), !hasSchedule(slot) else { return false }
         let entry = self.entry(slot, withCredentials: false)
         guard !entry.retired, entry.state == .assigned, entry.organization != 0,
-              let organization = encodedOrganization(entry.organization) else { return nil }
+              let organization = encodedOrganization(entry.organization) else { return false }
         let agent = agent(entry.agent).flatMap { $0.organization == entry.organization ? $0.encoded : nil }
 
-        var out = ProtoWriter(capacity: 512)
         out.nested(1) { route in  // ResolveResponse.route
             route.uuid(1, entry.id)
             route.string(2, key.e164)
@@ -51,7 +57,7 @@ extension RouteState {
             token.uint64(1, applied.inventory)
             token.uint64(2, applied.assignment)
         }
-        return out.bytes
+        return true
     }
 }
 

@@ -9,6 +9,11 @@ public struct ProtoWriter: Sendable {
         bytes.reserveCapacity(capacity)
     }
 
+    /// Empties the writer, keeping its storage for the next message.
+    public mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+    }
+
     public mutating func string(_ field: UInt64, _ value: String) {
         guard !value.isEmpty else { return }
         var value = value
@@ -48,9 +53,15 @@ public struct ProtoWriter: Sendable {
             bytes[lengthAt] = UInt8(length)
             return
         }
-        var prefix = ProtoWriter(capacity: 10)
-        prefix.varint(UInt64(length))
-        bytes.replaceSubrange(lengthAt...lengthAt, with: prefix.bytes)
+        // Room for the longer length, made in place (no second buffer).
+        var size = 1
+        while length >> (7 * size) > 0 { size += 1 }
+        bytes.insert(contentsOf: repeatElement(0, count: size - 1), at: lengthAt + 1)
+        var value = length
+        for index in lengthAt..<lengthAt + size {
+            bytes[index] = UInt8(truncatingIfNeeded: value) | (index < lengthAt + size - 1 ? 0x80 : 0)
+            value >>= 7
+        }
     }
 
     public mutating func bool(_ field: UInt64, _ value: Bool) {
