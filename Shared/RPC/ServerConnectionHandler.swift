@@ -21,7 +21,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         var logger: Logger
         var metrics: RPCServerMetrics
         /// The router's fast paths, each with the metrics of its successful calls.
-        var fastRoutes: [(route: RPCRouter.FastRoute, recorder: RPCServerMetrics.Recorder)]
+        var fastRoutes: [FastEndpoint]
 
         init(router: RPCRouter, verifier: TokenVerifier, configuration: RPCServer.Configuration,
              logger: Logger, metrics: RPCServerMetrics) {
@@ -30,7 +30,19 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
             self.configuration = configuration
             self.logger = logger
             self.metrics = metrics
-            fastRoutes = router.fastRoutes.map { ($0, metrics.recorder(method: $0.method, code: .ok)) }
+            fastRoutes = router.fastRoutes.map { FastEndpoint(route: $0, recorder: metrics.recorder(method: $0.method, code: .ok)) }
+        }
+    }
+
+    /// A fast path and the metrics of its calls; a class, so that finding one
+    /// per call copies a reference rather than every field.
+    final class FastEndpoint: Sendable {
+        let route: RPCRouter.FastRoute
+        let recorder: RPCServerMetrics.Recorder
+
+        init(route: RPCRouter.FastRoute, recorder: RPCServerMetrics.Recorder) {
+            self.route = route
+            self.recorder = recorder
         }
     }
 

@@ -25,7 +25,7 @@ import Testing
                 numberID: id, e164: e164, country: "US", region: index % 3 == 0 ? "" : "San Francisco, CA",
                 numberType: index % 2 == 0 ? "mobile" : "fixed_line", provider: index % 4 == 0 ? "" : "twilio",
                 providerNumberID: index % 5 == 0 ? "" : "PN" + String(repeating: "a", count: 32),
-                trunkID: index % 6 == 0 ? "trunk-\(index % 2)" : "", vapiPhoneNumberID: index % 8 == 0 ? UUID().uuidString : "",
+                trunkID: index % 6 == 0 ? "trunk-\(index % 2)" : "", vapiPhoneNumberID: index % 8 == 0 ? UUID().uuidString : (index % 8 == 4 ? UUID().uuidString.lowercased() : ""),
                 capabilities: Capabilities(bits: UInt8(index % 16)), retired: index == 13, ownerOrganizationID: owner, version: 1)))
             // Every assignment state, agents of the same, another or no organisation.
             let org = index % 10 == 9 ? nil : (index % 3 == 1 ? "org-b" : "org-a")

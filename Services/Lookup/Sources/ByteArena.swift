@@ -24,6 +24,26 @@ struct ByteArena: Sendable {
         return append(returning: encoded)
     }
 
+    /// One stored text, as it is stored: no String made.
+    enum StoredText {
+        case utf8(ArraySlice<UInt8>)
+        case uuid(UUID)
+        case sid(prefix: UInt16, high: UInt64, low: UInt64)
+    }
+
+    /// The `count` texts stored at `offset`, in order, with their index (empty
+    /// texts for offset 0): for writing them out without making Strings.
+    func forEachText(at offset: UInt32, count: Int, _ body: (Int, StoredText) -> Void) {
+        guard offset != 0 else {
+            for index in 0..<count { body(index, .utf8([])) }
+            return
+        }
+        withBytes(at: offset) { bytes in
+            var position = 0
+            for index in 0..<count { body(index, Self.read(bytes, &position)) }
+        }
+    }
+
     /// The `count` strings stored at `offset` (empty strings for offset 0).
     func strings(at offset: UInt32, count: Int) -> [String] {
         guard offset != 0 else { return Array(repeating: "", count: count) }
@@ -125,12 +145,21 @@ struct ByteArena: Sendable {
     }
 
     static func decode(_ bytes: ArraySlice<UInt8>, _ position: inout Int) -> String {
+        switch read(bytes, &position) {
+        case .utf8(let utf8): String(decoding: utf8, as: UTF8.self)
+        case .uuid(let uuid): uuid.lowercasedString
+        case .sid(let prefix, let high, let low): HexText.string(prefix: prefix, high, low)
+        }
+    }
+
+    /// The text at `position` (moved past it).
+    private static func read(_ bytes: ArraySlice<UInt8>, _ position: inout Int) -> StoredText {
         let base = bytes.startIndex
         let tag = Tag(rawValue: bytes[base + position]) ?? .empty
         position += 1
         switch tag {
         case .empty:
-            return ""
+            return .utf8([])
         case .short, .long:
             var length = Int(bytes[base + position])
             position += 1
@@ -139,16 +168,16 @@ struct ByteArena: Sendable {
                 position += 1
             }
             defer { position += length }
-            return String(decoding: bytes[(base + position)..<(base + position + length)], as: UTF8.self)
+            return .utf8(bytes[(base + position)..<(base + position + length)])
         case .uuid:
             defer { position += 16 }
-            return UUID(uuid: uuidBytes(bytes, from: base + position)).lowercasedString
+            return .uuid(UUID(uuid: uuidBytes(bytes, from: base + position)))
         case .prefixedHex:
             defer { position += 18 }
             let start = base + position
             let prefix = UInt16(bytes[start]) << 8 | UInt16(bytes[start + 1])
             let bits = unsafeBitCast(uuidBytes(bytes, from: start + 2), to: (UInt64, UInt64).self)
-            return HexText.string(prefix: prefix, UInt64(bigEndian: bits.0), UInt64(bigEndian: bits.1))
+            return .sid(prefix: prefix, high: UInt64(bigEndian: bits.0), low: UInt64(bigEndian: bits.1))
         }
     }
 

@@ -102,13 +102,22 @@ enum HexText {
     /// A SID's text: its two letters, then 32 lowercase hex digits.
     static func string(prefix: UInt16, _ high: UInt64, _ low: UInt64) -> String {
         String(unsafeUninitializedCapacity: 34) { out in
-            out[0] = UInt8(prefix >> 8)
-            out[1] = UInt8(truncatingIfNeeded: prefix)
-            for index in 0..<32 {
-                let word = index < 16 ? high : low
-                out[2 + index] = lowercaseHexDigit(UInt8(truncatingIfNeeded: word >> (60 - 4 * UInt64(index % 16))) & 0xf)
+            var count = 0
+            forEachByte(prefix: prefix, high, low) {
+                out[count] = $0
+                count += 1
             }
-            return 34
+            return count
+        }
+    }
+
+    /// The bytes of that text, in order.
+    static func forEachByte(prefix: UInt16, _ high: UInt64, _ low: UInt64, _ body: (UInt8) -> Void) {
+        body(UInt8(prefix >> 8))
+        body(UInt8(truncatingIfNeeded: prefix))
+        for index in 0..<32 {
+            let word = index < 16 ? high : low
+            body(lowercaseHexDigit(UInt8(truncatingIfNeeded: word >> (60 - 4 * UInt64(index % 16))) & 0xf))
         }
     }
 

@@ -11,10 +11,13 @@ import Darwin
 /// Writers are preferred, so a stream of reads cannot hold back an update.
 final class ReadWriteLocked<Value>: @unchecked Sendable {
     private let lock = UnsafeMutablePointer<pthread_rwlock_t>.allocate(capacity: 1)
-    private var value: Value
+    /// Behind a pointer, not a stored `var`: a reader then borrows the value in
+    /// place, where reading a class's property would copy it (retaining every
+    /// reference it holds) and check exclusivity on every call.
+    private let value = UnsafeMutablePointer<Value>.allocate(capacity: 1)
 
     init(_ value: Value) {
-        self.value = value
+        self.value.initialize(to: value)
         var attributes = pthread_rwlockattr_t()
         pthread_rwlockattr_init(&attributes)
         #if canImport(Glibc)
@@ -28,19 +31,21 @@ final class ReadWriteLocked<Value>: @unchecked Sendable {
     deinit {
         pthread_rwlock_destroy(lock)
         lock.deallocate()
+        value.deinitialize(count: 1)
+        value.deallocate()
     }
 
     /// Runs `body` with the value; other readers may run at the same time.
     func read<Result>(_ body: (borrowing Value) throws -> Result) rethrows -> Result {
         pthread_rwlock_rdlock(lock)
         defer { pthread_rwlock_unlock(lock) }
-        return try body(value)
+        return try body(value.pointee)
     }
 
     /// Runs `body` with the value alone, to change it.
     func write<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
         pthread_rwlock_wrlock(lock)
         defer { pthread_rwlock_unlock(lock) }
-        return try body(&value)
+        return try body(&value.pointee)
     }
 }

@@ -29,7 +29,9 @@ struct PackedNumber: Sendable {
     var previousInOrganization: Int32 = -1
     /// Singly linked list of the numbers an agent is connected to.
     var nextOfAgent: Int32 = -1
-    /// Bits 0 catalogued, 1 retired, 2–3 assignment state, 4–7 capabilities.
+    /// Bits 0 catalogued, 1 retired, 2–3 assignment state, 4–7 capabilities,
+    /// 8 has a schedule, 9 has credentials (so that Resolve needs no lookup
+    /// in `schedules` or `credentials` to know).
     var flags: UInt16 = 0
 
     init(key: UInt64, id: UUID) {
@@ -52,6 +54,14 @@ struct PackedNumber: Sendable {
     var capabilities: Capabilities {
         get { Capabilities(bits: UInt8(flags >> 4 & 0xf)) }
         set { flags = flags & ~0xf0 | UInt16(newValue.bits & 0xf) << 4 }
+    }
+    var hasSchedule: Bool {
+        get { flags & 0x100 != 0 }
+        set { flags = newValue ? flags | 0x100 : flags & ~0x100 }
+    }
+    var hasCredentials: Bool {
+        get { flags & 0x200 != 0 }
+        set { flags = newValue ? flags | 0x200 : flags & ~0x200 }
     }
 }
 
@@ -117,11 +127,11 @@ struct ScheduleEntry: Sendable {
 struct RouteState: Sendable {
     var symbols = Symbols()
     private(set) var numbers: ContiguousArray<PackedNumber> = []
-    private var arena = ByteArena()
+    private(set) var arena = ByteArena()
     private var byKey = SlotTable()
     private var byID = SlotTable()
     /// Profiles by index, and the index of each.
-    private var profiles: [Profile] = [Profile()]
+    private(set) var profiles: [Profile] = [Profile()]
     private var profileIndexes: [Profile: UInt32] = [Profile(): 0]
     /// Arena offsets of sealed credentials, for the numbers that have them.
     private var credentials: [Int32: UInt32] = [:]
@@ -164,9 +174,8 @@ struct RouteState: Sendable {
         let packed = numbers[Int(slot)]
         let profile = profiles[Int(packed.profile)]
         let ids = arena.strings(at: packed.providerIDs, count: 2)
-        let offset = credentials[slot]
         var sealed: SealedCredentials?
-        if withCredentials, let offset {
+        if withCredentials, let offset = credentials[slot] {
             let stored = arena.credentials(at: offset)
             sealed = SealedCredentials(keyID: stored.keyID, ciphertext: stored.ciphertext)
         }
@@ -176,7 +185,7 @@ struct RouteState: Sendable {
             provider: profile.provider,
             providerNumberID: ids[0], trunkID: symbols[packed.trunk], vapiPhoneNumberID: ids[1],
             capabilities: packed.capabilities, owner: packed.owner, organization: packed.organization, agent: packed.agent,
-            hasCredentials: offset != nil, credentials: sealed)
+            hasCredentials: packed.hasCredentials, credentials: sealed)
     }
 
     private mutating func profileIndex(_ profile: Profile) -> UInt32 {
@@ -187,7 +196,7 @@ struct RouteState: Sendable {
         return index
     }
 
-    func hasSchedule(_ slot: Int32) -> Bool { schedules[slot] != nil }
+    func hasSchedule(_ slot: Int32) -> Bool { numbers[Int(slot)].hasSchedule }
 
     /// The number's schedule, ready to evaluate in its zone (or its
     /// organisation's); nil without a schedule or a known zone.
@@ -245,6 +254,7 @@ struct RouteState: Sendable {
         case .credentials(let id, let sealed):
             guard let slot = slot(for: id) else { return }
             credentials[slot] = sealed.map { arena.append(keyID: $0.keyID, ciphertext: $0.ciphertext) }
+            numbers[Int(slot)].hasCredentials = sealed != nil
         case .assignment(let facts): assign(facts)
         case .schedule(let id, let schedule):
             guard let slot = slot(for: id) else { return }
@@ -301,6 +311,7 @@ struct RouteState: Sendable {
         if let entry = number.catalog { catalog(entry, at: slot) }
         if let sealed = number.credentials {
             credentials[slot] = arena.append(keyID: sealed.keyID, ciphertext: sealed.ciphertext)
+            numbers[Int(slot)].hasCredentials = true
         }
         let organization = number.state == .available ? 0 : symbols.intern(number.organization)
         assign(organization: organization, agent: symbols.intern(number.agent), state: number.state, at: slot)
@@ -405,6 +416,7 @@ struct RouteState: Sendable {
         if let old = schedules.removeValue(forKey: slot) {
             for agent in old.agents { scheduledNumbers[agent]?.remove(slot) }
         }
+        numbers[Int(slot)].hasSchedule = schedule != nil
         guard let schedule else { return }
         var agents = Set<UInt32>()
         for target in schedule.rules.map(\.target) + schedule.overrides.map(\.target) {

@@ -35,6 +35,14 @@ public struct ProtoWriter: Sendable {
         message(field, value)
     }
 
+    /// A bytes or string field from bytes in place (left out when empty).
+    public mutating func data(_ field: UInt64, _ value: UnsafeRawBufferPointer) {
+        guard !value.isEmpty else { return }
+        key(field, wireType: 2)
+        varint(UInt64(value.count))
+        bytes.append(contentsOf: value)
+    }
+
     /// A message already encoded.
     public mutating func message(_ field: UInt64, _ encoded: [UInt8]) {
         key(field, wireType: 2)
