@@ -28,39 +28,41 @@ extension RouteState {
         let profile = profiles[Int(number.profile)]
         let agent = agent(number.agent).flatMap { $0.organization == number.organization ? $0.encoded : nil }
 
-        out.nested(1) { route in  // ResolveResponse.route
-            route.uuid(1, number.id)
-            route.string(2, key.e164)
-            route.string(3, profile.country)
-            route.string(4, profile.region)
-            route.string(5, profile.numberType)
-            route.message(6, organization)
-            route.enumeration(7, (agent == nil ? LookupV1.Destination.none : .agent).rawValue)
-            route.enumeration(8, (agent == nil ? LookupV1.RouteReason.noAgent : .connectedAgent).rawValue)
-            if let agent { route.message(9, agent) }
-            route.string(11, symbols[number.agent])
-            route.string(14, profile.provider)
-            route.nested(15) { ids in
-                // The arena holds provider_number_id then vapi_phone_number_id; the trunk goes between.
-                arena.forEachText(at: number.providerIDs, count: 2) { index, text in
-                    if index == 1 { ids.string(2, symbols[number.trunk]) }
-                    ids.text(index == 0 ? 1 : 3, text)
-                }
-            }
-            let flags = number.capabilities.message
-            route.nested(16) { capabilities in
-                capabilities.bool(1, flags.voice)
-                capabilities.bool(2, flags.sms)
-                capabilities.bool(3, flags.mms)
-                capabilities.bool(4, flags.fax)
-            }
-            route.bool(17, number.owner != 0 && number.owner == number.organization)
-            route.bool(19, number.hasCredentials)
+        // Written without `nested`'s closures, which would copy the whole state they read from.
+        let route = out.beginNested(1)  // ResolveResponse.route
+        out.uuid(1, number.id)
+        out.string(2, key.e164)
+        out.string(3, profile.country)
+        out.string(4, profile.region)
+        out.string(5, profile.numberType)
+        out.message(6, organization)
+        out.enumeration(7, (agent == nil ? LookupV1.Destination.none : .agent).rawValue)
+        out.enumeration(8, (agent == nil ? LookupV1.RouteReason.noAgent : .connectedAgent).rawValue)
+        if let agent { out.message(9, agent) }
+        out.string(11, symbols[number.agent])
+        out.string(14, profile.provider)
+        let ids = out.beginNested(15)
+        // The arena holds provider_number_id then vapi_phone_number_id; the trunk goes between.
+        let trunk = symbols[number.trunk]
+        arena.forEachText(at: number.providerIDs, count: 2) { index, text in
+            if index == 1 { out.string(2, trunk) }
+            out.text(index == 0 ? 1 : 3, text)
         }
-        out.nested(2) { token in  // ResolveResponse.applied
-            token.uint64(1, applied.inventory)
-            token.uint64(2, applied.assignment)
-        }
+        out.endNested(ids)
+        let flags = number.capabilities.message
+        let capabilities = out.beginNested(16)
+        out.bool(1, flags.voice)
+        out.bool(2, flags.sms)
+        out.bool(3, flags.mms)
+        out.bool(4, flags.fax)
+        out.endNested(capabilities)
+        out.bool(17, number.owner != 0 && number.owner == number.organization)
+        out.bool(19, number.hasCredentials)
+        out.endNested(route)
+        let token = out.beginNested(2)  // ResolveResponse.applied
+        out.uint64(1, applied.inventory)
+        out.uint64(2, applied.assignment)
+        out.endNested(token)
         return true
     }
 }

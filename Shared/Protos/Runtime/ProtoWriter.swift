@@ -52,10 +52,21 @@ public struct ProtoWriter: Sendable {
 
     /// A message written by `body`, its length put in front afterwards.
     public mutating func nested(_ field: UInt64, _ body: (inout ProtoWriter) -> Void) {
-        key(field, wireType: 2)
-        let lengthAt = bytes.count
-        bytes.append(0)
+        let start = beginNested(field)
         body(&self)
+        endNested(start)
+    }
+
+    /// Starts a message field whose contents follow; `endNested` with the
+    /// returned mark puts its length in front. For hot paths, where `nested`'s
+    /// closure would capture (and so copy) what the contents are read from.
+    public mutating func beginNested(_ field: UInt64) -> Int {
+        key(field, wireType: 2)
+        bytes.append(0)
+        return bytes.count - 1
+    }
+
+    public mutating func endNested(_ lengthAt: Int) {
         let length = bytes.count - lengthAt - 1
         guard length >= 0x80 else {
             bytes[lengthAt] = UInt8(length)
