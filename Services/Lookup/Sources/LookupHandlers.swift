@@ -75,7 +75,7 @@ struct LookupHandlers: Sendable {
         let viewer: Viewer  // nil (every number) for platform callers: no `try?`, which would flatten it
         do { viewer = try Self.viewer(of: principal) } catch { return false }
         let applied = store.appliedToken
-        return store.read { $0.encodedResolve(key, viewer: viewer, applied: applied, into: &out) }
+        return store.readInPlace { RouteState.encodedResolve(key, in: $0, viewer: viewer, applied: applied, into: &out) }
     }
 
     @Sendable func batchResolve(_ request: LookupV1.BatchResolveRequest, _ context: RPCContext) throws -> InlineAnswer<LookupV1.BatchResolveResponse> {

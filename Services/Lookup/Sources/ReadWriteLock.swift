@@ -42,6 +42,14 @@ final class ReadWriteLocked<Value>: @unchecked Sendable {
         return try body(value.pointee)
     }
 
+    /// Runs `body` with the value's address; other readers may run at the same
+    /// time. For hot paths: a value passed as an argument may be copied first.
+    func readInPlace<Result>(_ body: (UnsafePointer<Value>) throws -> Result) rethrows -> Result {
+        pthread_rwlock_rdlock(lock)
+        defer { pthread_rwlock_unlock(lock) }
+        return try body(value)
+    }
+
     /// Runs `body` with the value alone, to change it.
     func write<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
         pthread_rwlock_wrlock(lock)

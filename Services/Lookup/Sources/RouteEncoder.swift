@@ -14,21 +14,27 @@ extension RouteState {
     /// (a schedule to evaluate, or anything but a route to an organisation).
     func encodedResolve(_ key: E164Key, viewer: Viewer, applied: LookupV1.ConsistencyToken) -> [UInt8]? {
         var out = ProtoWriter(capacity: 512)
-        return encodedResolve(key, viewer: viewer, applied: applied, into: &out) ? out.bytes : nil
+        let answered = withUnsafePointer(to: self) { Self.encodedResolve(key, in: $0, viewer: viewer, applied: applied, into: &out) }
+        return answered ? out.bytes : nil
     }
 
     /// Appends the encoded `ResolveResponse` to `out`; false (nothing written)
     /// when the general path must answer.
-    func encodedResolve(_ key: E164Key, viewer: Viewer, applied: LookupV1.ConsistencyToken, into out: inout ProtoWriter) -> Bool {
-        guard let slot = slot(for: key), visible(slot, to: viewer) else { return false }
+    ///
+    /// It reads the state in place, each field through the pointer: a method
+    /// called on state behind a pointer (or a class's property) gets a copy of
+    /// all of it first, which retains every array and dictionary it holds —
+    /// contended reference counts, since every event loop reads the same state.
+    static func encodedResolve(_ key: E164Key, in state: UnsafePointer<RouteState>, viewer: Viewer,
+                               applied: LookupV1.ConsistencyToken, into out: inout ProtoWriter) -> Bool {
+        guard let slot = slot(for: key, in: state), visible(slot, to: viewer, in: state) else { return false }
         // The packed number and its profile as they are: no `NumberEntry` of Strings.
-        let number = numbers[Int(slot)]
+        let number = state.pointee.numbers[Int(slot)]
         guard !number.hasSchedule, !number.retired, number.state == .assigned, number.organization != 0,
-              let organization = encodedOrganization(number.organization) else { return false }
-        let profile = profiles[Int(number.profile)]
-        let agent = agent(number.agent).flatMap { $0.organization == number.organization ? $0.encoded : nil }
+              let organization = state.pointee.organizations[number.organization]?.encoded else { return false }
+        let profile = state.pointee.profiles[Int(number.profile)]
+        let agent = state.pointee.agents[number.agent].flatMap { $0.organization == number.organization ? $0.encoded : nil }
 
-        // Written without `nested`'s closures, which would copy the whole state they read from.
         let route = out.beginNested(1)  // ResolveResponse.route
         out.uuid(1, number.id)
         out.string(2, key.e164)
@@ -39,12 +45,12 @@ extension RouteState {
         out.enumeration(7, (agent == nil ? LookupV1.Destination.none : .agent).rawValue)
         out.enumeration(8, (agent == nil ? LookupV1.RouteReason.noAgent : .connectedAgent).rawValue)
         if let agent { out.message(9, agent) }
-        out.string(11, symbols[number.agent])
+        out.string(11, state.pointee.symbols[number.agent])
         out.string(14, profile.provider)
         let ids = out.beginNested(15)
         // The arena holds provider_number_id then vapi_phone_number_id; the trunk goes between.
-        let trunk = symbols[number.trunk]
-        arena.forEachText(at: number.providerIDs, count: 2) { index, text in
+        let trunk = state.pointee.symbols[number.trunk]
+        state.pointee.arena.forEachText(at: number.providerIDs, count: 2) { index, text in
             if index == 1 { out.string(2, trunk) }
             out.text(index == 0 ? 1 : 3, text)
         }

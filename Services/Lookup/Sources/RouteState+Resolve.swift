@@ -42,9 +42,15 @@ extension RouteState {
 
     /// Whether `viewer` may see the number at all.
     func visible(_ slot: Int32, to viewer: Viewer) -> Bool {
+        withUnsafePointer(to: self) { Self.visible(slot, to: viewer, in: $0) }
+    }
+
+    /// `visible(_:to:)` for state read in place (see `encodedResolve(_:in:viewer:applied:into:)`).
+    @inline(__always)
+    static func visible(_ slot: Int32, to viewer: Viewer, in state: UnsafePointer<RouteState>) -> Bool {
         guard let viewer else { return true }
-        let number = numbers[Int(slot)]
-        return number.cataloged && number.organization != 0 && symbols[number.organization] == viewer
+        let number = state.pointee.numbers[Int(slot)]
+        return number.cataloged && number.organization != 0 && state.pointee.symbols[number.organization] == viewer
     }
 
     /// The number's facts, without organisation or destination.

@@ -128,14 +128,14 @@ struct RouteState: Sendable {
     var symbols = Symbols()
     private(set) var numbers: ContiguousArray<PackedNumber> = []
     private(set) var arena = ByteArena()
-    private var byKey = SlotTable()
+    private(set) var byKey = SlotTable()
     private var byID = SlotTable()
     /// Profiles by index, and the index of each.
     private(set) var profiles: [Profile] = [Profile()]
     private var profileIndexes: [Profile: UInt32] = [Profile(): 0]
     /// Arena offsets of sealed credentials, for the numbers that have them.
     private var credentials: [Int32: UInt32] = [:]
-    private var organizations: [UInt32: OrganizationEntry] = [:]
+    private(set) var organizations: [UInt32: OrganizationEntry] = [:]
     /// Slug and external id → organisation symbol, for ResolveTenant.
     private var organizationAliases: [String: UInt32] = [:]
     private(set) var agents: [UInt32: AgentEntry] = [:]
@@ -159,7 +159,13 @@ struct RouteState: Sendable {
     // MARK: Reads
 
     func slot(for key: E164Key) -> Int32? {
-        byKey.find(hash: SlotTable.hash(key.value)) { numbers[Int($0)].key == key.value }
+        withUnsafePointer(to: self) { Self.slot(for: key, in: $0) }
+    }
+
+    /// `slot(for:)` for state read in place (see `encodedResolve(_:in:viewer:applied:into:)`).
+    @inline(__always)
+    static func slot(for key: E164Key, in state: UnsafePointer<RouteState>) -> Int32? {
+        state.pointee.byKey.find(hash: SlotTable.hash(key.value)) { state.pointee.numbers[Int($0)].key == key.value }
     }
 
     func slot(for id: UUID) -> Int32? {

@@ -27,6 +27,11 @@ final class RouteStore: Sendable {
         try state.read { try body($0) }
     }
 
+    /// Reads the state in place under the lock (see `ReadWriteLocked.readInPlace`).
+    func readInPlace<Result>(_ body: (UnsafePointer<RouteState>) throws -> Result) rethrows -> Result {
+        try state.readInPlace(body)
+    }
+
     /// Replaces everything (start-up load) and sets both positions.
     func replace(with loaded: RouteState, inventory: Int64, assignment: Int64) {
         state.write { $0 = loaded }
