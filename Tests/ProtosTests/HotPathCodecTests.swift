@@ -18,6 +18,10 @@ import Testing
             // protobuf-c leaves an empty bytes field out; a nested message is always written.
             #expect(nested.bytes == (size == 0 ? expected + [0x7a, 0] : expected), "nested, \(size) bytes")
             #expect(direct.bytes == expected, "data, \(size) bytes")
+            var filled = ProtoWriter(capacity: 8)
+            filled.bool(13, true)
+            if size > 0 { filled.field(15, count: size) { $0.copyBytes(from: bytes) } }
+            #expect(filled.bytes == expected, "field, \(size) bytes")
             direct.removeAll()
             #expect(direct.bytes.isEmpty)
         }

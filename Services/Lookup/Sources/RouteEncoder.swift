@@ -76,7 +76,13 @@ extension RouteState {
 extension ProtoWriter {
     /// A UUID as its 36-character lower-case text, written without a String.
     mutating func uuid(_ field: UInt64, _ value: UUID) {
-        nested(field) { text in value.forEachLowercasedTextByte { text.append($0) } }
+        self.field(field, count: 36) { text in
+            var index = 0
+            value.forEachLowercasedTextByte { byte in
+                text[index] = byte
+                index += 1
+            }
+        }
     }
 
     /// A text from the arena, written without a String (left out when empty).
@@ -84,7 +90,14 @@ extension ProtoWriter {
         switch text {
         case .utf8(let utf8): utf8.withUnsafeBytes { data(field, $0) }
         case .uuid(let uuid): self.uuid(field, uuid)
-        case .sid(let prefix, let high, let low): nested(field) { text in HexText.forEachByte(prefix: prefix, high, low) { text.append($0) } }
+        case .sid(let prefix, let high, let low):
+            self.field(field, count: 34) { text in
+                var index = 0
+                HexText.forEachByte(prefix: prefix, high, low) { byte in
+                    text[index] = byte
+                    index += 1
+                }
+            }
         }
     }
 }

@@ -43,6 +43,16 @@ public struct ProtoWriter: Sendable {
         bytes.append(contentsOf: value)
     }
 
+    /// A length-delimited field of exactly `count` bytes, which `fill` writes
+    /// in place (a hot path's text without a String, or per-byte appends).
+    public mutating func field(_ field: UInt64, count: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void) {
+        key(field, wireType: 2)
+        varint(UInt64(count))
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: count))
+        bytes.withUnsafeMutableBytes { fill(UnsafeMutableRawBufferPointer(rebasing: $0[start..<start + count])) }
+    }
+
     /// A message already encoded.
     public mutating func message(_ field: UInt64, _ encoded: [UInt8]) {
         key(field, wireType: 2)
