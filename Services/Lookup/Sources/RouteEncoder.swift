@@ -32,21 +32,19 @@ extension RouteState {
         let number = state.pointee.numbers[Int(slot)]
         guard !number.hasSchedule, !number.retired, number.state == .assigned, number.organization != 0,
               let organization = state.pointee.organizations[number.organization]?.encoded else { return false }
-        let profile = state.pointee.profiles[Int(number.profile)]
+        let profile = state.pointee.encodedProfiles[Int(number.profile)]
         let agent = state.pointee.agents[number.agent].flatMap { $0.organization == number.organization ? $0.encoded : nil }
 
         let route = out.beginNested(1)  // ResolveResponse.route
         out.uuid(1, number.id)
         out.string(2, key.e164)
-        out.string(3, profile.country)
-        out.string(4, profile.region)
-        out.string(5, profile.numberType)
+        out.appendEncoded(profile.place)  // fields 3 to 5
         out.message(6, organization)
         out.enumeration(7, (agent == nil ? LookupV1.Destination.none : .agent).rawValue)
         out.enumeration(8, (agent == nil ? LookupV1.RouteReason.noAgent : .connectedAgent).rawValue)
         if let agent { out.message(9, agent) }
         out.string(11, state.pointee.symbols[number.agent])
-        out.string(14, profile.provider)
+        out.appendEncoded(profile.provider)  // field 14
         let ids = out.beginNested(15)
         // The arena holds provider_number_id then vapi_phone_number_id; the trunk goes between.
         let trunk = state.pointee.symbols[number.trunk]

@@ -88,11 +88,13 @@ struct NumberEntry: Sendable {
     var credentials: SealedCredentials?
 }
 
-struct AgentEntry: Sendable {
-    var organization: UInt32
-    var message: LookupV1.Agent
+/// A class, as `OrganizationEntry` and `EncodedProfile`: Resolve reads one
+/// per call, and a copy is then one reference, not every field of a message.
+final class AgentEntry: Sendable {
+    let organization: UInt32
+    let message: LookupV1.Agent
     /// The message in wire format, embedded as is in encoded routes.
-    var encoded: [UInt8]
+    let encoded: [UInt8]
 
     init(organization: UInt32, message: LookupV1.Agent) {
         self.organization = organization
@@ -101,14 +103,33 @@ struct AgentEntry: Sendable {
     }
 }
 
-struct OrganizationEntry: Sendable {
-    var message: LookupV1.Organization
+final class OrganizationEntry: Sendable {
+    let message: LookupV1.Organization
     /// The message in wire format, embedded as is in encoded routes.
-    var encoded: [UInt8]
+    let encoded: [UInt8]
 
     init(_ message: LookupV1.Organization) {
         self.message = message
         encoded = message.serializedBytes()
+    }
+}
+
+/// A profile's fields as a route encodes them, in wire format.
+final class EncodedProfile: Sendable {
+    /// Route fields 3 to 5: country, region, number type.
+    let place: [UInt8]
+    /// Route field 14.
+    let provider: [UInt8]
+
+    init(_ profile: Profile) {
+        var place = ProtoWriter(capacity: 64)
+        place.string(3, profile.country)
+        place.string(4, profile.region)
+        place.string(5, profile.numberType)
+        self.place = place.bytes
+        var provider = ProtoWriter(capacity: 16)
+        provider.string(14, profile.provider)
+        self.provider = provider.bytes
     }
 }
 
@@ -131,7 +152,9 @@ struct RouteState: Sendable {
     private(set) var byKey = SlotTable()
     private var byID = SlotTable()
     /// Profiles by index, and the index of each.
-    private(set) var profiles: [Profile] = [Profile()]
+    private var profiles: [Profile] = [Profile()]
+    /// The same, encoded for `encodedResolve`.
+    private(set) var encodedProfiles: [EncodedProfile] = [EncodedProfile(Profile())]
     private var profileIndexes: [Profile: UInt32] = [Profile(): 0]
     /// Arena offsets of sealed credentials, for the numbers that have them.
     private var credentials: [Int32: UInt32] = [:]
@@ -198,6 +221,7 @@ struct RouteState: Sendable {
         if let index = profileIndexes[profile] { return index }
         let index = UInt32(profiles.count)
         profiles.append(profile)
+        encodedProfiles.append(EncodedProfile(profile))
         profileIndexes[profile] = index
         return index
     }

@@ -53,6 +53,11 @@ public struct ProtoWriter: Sendable {
         bytes.withUnsafeMutableBytes { fill(UnsafeMutableRawBufferPointer(rebasing: $0[start..<start + count])) }
     }
 
+    /// Fields already encoded, appended as they are.
+    public mutating func appendEncoded(_ fields: [UInt8]) {
+        bytes.append(contentsOf: fields)
+    }
+
     /// A message already encoded.
     public mutating func message(_ field: UInt64, _ encoded: [UInt8]) {
         key(field, wireType: 2)
