@@ -69,7 +69,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     private var remoteAddress = "?"
     /// The last token verified on this connection: clients reuse one token for
     /// many calls, and HMAC + JSON per call would dominate a fast method.
-    private var cachedToken: (authorization: [UInt8], principal: Principal)?
+    private var cachedToken: VerifiedToken?
     /// Where fast paths encode their responses, reused call after call.
     private var scratch = ProtoWriter(capacity: 1024)
 
@@ -217,13 +217,15 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         guard shared.logger.logLevel > .debug, !isQuiescing,
               inFlight.count < shared.configuration.maximumConcurrentCallsPerConnection,
               let call = RawRequest(frame: frame), inFlight[call.callID] == nil,
-              let fast = shared.fastRoutes.first(where: { call.method.matches($0.route.name) }) else { return false }
+              let index = shared.fastRoutes.firstIndex(where: { call.method.matches($0.route.name) }) else { return false }
+        let fast = shared.fastRoutes[index]
         var principal: Principal?
         if let authorization = call.authorization {
-            guard let cached = cachedPrincipal(authorization) else { return false }
-            principal = cached
+            guard let cached = cachedToken(authorization), cached.fastAdmitted[index] else { return false }
+            principal = cached.principal
+        } else {
+            guard fast.route.access.admits(nil) else { return false }
         }
-        guard fast.route.access.admits(principal) else { return false }
         let started = NIODeadline.now()
         scratch.removeAll()
         guard fast.route.answer(call.payload, principal, &scratch) else { return false }
@@ -252,12 +254,14 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     private func authenticate(_ authorization: String?, _ access: AccessPolicy) throws(RPCError) -> Principal? {
         var principal: Principal?
         if var authorization {
-            if let cached = authorization.withUTF8({ cachedPrincipal(UnsafeRawBufferPointer($0)) }) {
-                principal = cached
+            if let cached = authorization.withUTF8({ cachedToken(UnsafeRawBufferPointer($0)) }) {
+                principal = cached.principal
             } else {
                 do {
-                    principal = try shared.verifier.verify(authorization: authorization)
-                    cachedToken = (Array(authorization.utf8), principal!)
+                    let verified = try shared.verifier.verify(authorization: authorization)
+                    principal = verified
+                    cachedToken = VerifiedToken(authorization: Array(authorization.utf8), principal: verified,
+                                                fastAdmitted: shared.fastRoutes.map { $0.route.access.admits(verified) })
                 } catch {
                     throw RPCError(.unauthenticated, error.description)
                 }
@@ -270,12 +274,11 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         return principal
     }
 
-    /// The connection's verified principal if `authorization` is its token
-    /// and it has not expired.
-    private func cachedPrincipal(_ authorization: UnsafeRawBufferPointer) -> Principal? {
+    /// The connection's verified token if `authorization` is it and it has not expired.
+    private func cachedToken(_ authorization: UnsafeRawBufferPointer) -> VerifiedToken? {
         guard let cached = cachedToken, authorization.matches(cached.authorization),
               cached.principal.expiresAt.timeIntervalSinceNow > -shared.verifier.leeway else { return nil }
-        return cached.principal
+        return cached
     }
 
     private func deadline(for request: RpcV1.Request, started: NIODeadline, isStream: Bool) -> NIODeadline {
@@ -392,6 +395,14 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         flushIfNeeded()
         context.close(promise: nil)
     }
+}
+
+/// A connection's last verified token, and which fast paths it may call.
+private struct VerifiedToken {
+    var authorization: [UInt8]
+    var principal: Principal
+    /// By index in `Shared.fastRoutes`: checked once, not on every call.
+    var fastAdmitted: [Bool]
 }
 
 /// Set once a call has its final answer; streams check it before each send.

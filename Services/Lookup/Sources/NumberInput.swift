@@ -27,21 +27,31 @@ struct E164Key: Hashable, Sendable, Comparable {
         return E164Key(value: value)
     }
 
-    /// "+" and the digits, built in place (15 bytes at most: no heap block).
+    /// "+" and the digits, built in place (16 bytes at most: no heap block).
     var e164: String {
         String(unsafeUninitializedCapacity: 16) { out in
-            var digits = value, count = 0
-            repeat {
-                count += 1
-                digits /= 10
-            } while digits > 0
-            out[0] = UInt8(ascii: "+")
-            digits = value
-            for index in stride(from: count, to: 0, by: -1) {
-                out[index] = UInt8(ascii: "0") + UInt8(digits % 10)
-                digits /= 10
-            }
-            return count + 1
+            writeE164(to: UnsafeMutableRawBufferPointer(out))
+            return e164Count
+        }
+    }
+
+    /// The length of `e164`.
+    var e164Count: Int {
+        var digits = value, count = 0
+        repeat {
+            count += 1
+            digits /= 10
+        } while digits > 0
+        return count + 1
+    }
+
+    /// Writes `e164` to the start of `out` (at least `e164Count` bytes).
+    func writeE164(to out: UnsafeMutableRawBufferPointer) {
+        out[0] = UInt8(ascii: "+")
+        var digits = value
+        for index in stride(from: e164Count - 1, to: 0, by: -1) {
+            out[index] = UInt8(ascii: "0") + UInt8(digits % 10)
+            digits /= 10
         }
     }
 

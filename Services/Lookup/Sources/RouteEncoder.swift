@@ -37,7 +37,7 @@ extension RouteState {
 
         let route = out.beginNested(1)  // ResolveResponse.route
         out.uuid(1, number.id)
-        out.string(2, key.e164)
+        out.field(2, count: key.e164Count) { key.writeE164(to: $0) }
         out.appendEncoded(profile.place)  // fields 3 to 5
         out.message(6, organization)
         out.enumeration(7, (agent == nil ? LookupV1.Destination.none : .agent).rawValue)
