@@ -40,12 +40,12 @@ struct PackedNumber: Sendable {
     }
 
     var cataloged: Bool {
-        get { flags & 1 != 0 }
-        set { flags = newValue ? flags | 1 : flags & ~1 }
+        get { flag(0x1) }
+        set { setFlag(0x1, newValue) }
     }
     var retired: Bool {
-        get { flags & 2 != 0 }
-        set { flags = newValue ? flags | 2 : flags & ~2 }
+        get { flag(0x2) }
+        set { setFlag(0x2, newValue) }
     }
     var state: AssignmentFacts.State {
         get { [.available, .reserved, .assigned][Int(flags >> 2 & 3)] }
@@ -56,13 +56,16 @@ struct PackedNumber: Sendable {
         set { flags = flags & ~0xf0 | UInt16(newValue.bits & 0xf) << 4 }
     }
     var hasSchedule: Bool {
-        get { flags & 0x100 != 0 }
-        set { flags = newValue ? flags | 0x100 : flags & ~0x100 }
+        get { flag(0x100) }
+        set { setFlag(0x100, newValue) }
     }
     var hasCredentials: Bool {
-        get { flags & 0x200 != 0 }
-        set { flags = newValue ? flags | 0x200 : flags & ~0x200 }
+        get { flag(0x200) }
+        set { setFlag(0x200, newValue) }
     }
+
+    private func flag(_ mask: UInt16) -> Bool { flags & mask != 0 }
+    private mutating func setFlag(_ mask: UInt16, _ on: Bool) { flags = on ? flags | mask : flags & ~mask }
 }
 
 /// A number with its strings, for answering.
