@@ -149,15 +149,17 @@ func runServerPipeline(_ bytes: UnsafeRawBufferPointer) {
 
     func collectAnswers() {
         channel.embeddedEventLoop.run()
-        while let buffer = try? channel.readOutbound(as: ByteBuffer.self) {
-            var buffer = buffer
-            guard let length = buffer.readInteger(as: UInt32.self), Int(length) == buffer.readableBytes else {
-                fail("an answer is not exactly one frame: \(buffer)")
+        // Answers written while reading one chunk leave together: a write holds whole frames.
+        while var buffer = try? channel.readOutbound(as: ByteBuffer.self) {
+            while buffer.readableBytes > 0 {
+                guard let length = buffer.readInteger(as: UInt32.self), let body = buffer.readSlice(length: Int(length)) else {
+                    fail("a write ends inside a frame: \(buffer)")
+                }
+                guard let frame = try? body.withUnsafeReadableBytes({ try RpcV1.Frame(serializedBytes: $0) }) else {
+                    fail("an answer does not decode as a Frame")
+                }
+                answers.append(frame)
             }
-            guard let frame = try? buffer.withUnsafeReadableBytes({ try RpcV1.Frame(serializedBytes: $0) }) else {
-                fail("an answer does not decode as a Frame")
-            }
-            answers.append(frame)
         }
     }
 

@@ -86,6 +86,7 @@ import Testing
         var answered = 0
         for (caller, viewer) in [(principal(.service, nil), nil), (principal(.orgMember, "org-a"), "org-a"), (principal(.orgAdmin, "org-b"), "org-b")] as [(Principal, Viewer)] {
             for key in keys {
+                #expect(try NumberInput.key(key.e164, regionHint: "") == key, "the handler reads \(key.e164) as the fast path does")
                 let expected = state.encodedResolve(key, viewer: viewer, applied: store.appliedToken)
                 #expect(fast(.with { $0.number = key.e164 }, caller) == expected, "\(key.e164) as \(viewer ?? "platform")")
                 if expected != nil { answered += 1 }
