@@ -11,9 +11,10 @@ import Darwin
 /// Writers are preferred, so a stream of reads cannot hold back an update.
 final class ReadWriteLocked<Value>: @unchecked Sendable {
     private let lock = UnsafeMutablePointer<pthread_rwlock_t>.allocate(capacity: 1)
-    /// Behind a pointer, not a stored `var`: a reader then borrows the value in
-    /// place, where reading a class's property would copy it (retaining every
-    /// reference it holds) and check exclusivity on every call.
+    /// Behind a pointer, not a stored `var`, so that `readInPlace` can hand out
+    /// its address: a hot reader then reads the fields it needs, where a value
+    /// read from a class's property is copied whole (retaining every reference
+    /// it holds) after an exclusivity check.
     private let value = UnsafeMutablePointer<Value>.allocate(capacity: 1)
 
     init(_ value: Value) {
