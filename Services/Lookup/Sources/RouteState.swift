@@ -238,7 +238,6 @@ struct RouteState: Sendable {
         return ScheduleEvaluator(schedule, organizationTimeZone: organizations[numbers[Int(slot)].organization]?.message.timeZone ?? "")
     }
     func organization(_ symbol: UInt32) -> LookupV1.Organization? { organizations[symbol]?.message }
-    func encodedOrganization(_ symbol: UInt32) -> [UInt8]? { organizations[symbol]?.encoded }
     func agent(_ symbol: UInt32) -> AgentEntry? { agents[symbol] }
 
     /// An organisation by id, slug or external id.
