@@ -6,10 +6,10 @@ import ServiceRuntime
 /// projection: no `LookupV1.Route` of Swift strings and nested messages to
 /// build, copy into C structs and pack on every inbound call. Organisations,
 /// agents and profiles are kept encoded (`OrganizationEntry`, `AgentEntry`,
-/// `EncodedProfile`) and
-/// embedded as they are. It covers numbers without a schedule, answered
-/// without credentials: nearly every call. The others, and every error, take
-/// the general path, and a test holds both paths to the same answers.
+/// `EncodedProfile`) and embedded as they are. It covers numbers without a
+/// schedule, answered without credentials: nearly every call. The others,
+/// and every error, take the general path, and a test holds both paths to
+/// the same answers.
 extension RouteState {
     /// The encoded `ResolveResponse`, or nil when the general path must answer
     /// (a schedule to evaluate, or anything but a route to an organisation).
