@@ -215,7 +215,7 @@ private final class Caller: ChannelInboundHandler {
         let payloadField = 2 + number.utf8.count  // ResolveRequest { number = 1 }
         let request = template.request.count + 2 + payloadField
         var buffer = context.channel.allocator.buffer(capacity: request + 24)
-        buffer.writeInteger(UInt32(1 + ByteBuffer.protoVarintSize(nextCallID) + 1 + ByteBuffer.protoVarintSize(UInt64(request)) + request))
+        buffer.writeInteger(UInt32(1 + ProtoWriter.varintSize(nextCallID) + 1 + ProtoWriter.varintSize(UInt64(request)) + request))
         buffer.writeInteger(UInt8(1 << 3))  // Frame.call_id
         buffer.writeProtoVarint(nextCallID)
         buffer.writeInteger(UInt8(2 << 3 | 2))  // Frame.request

@@ -64,9 +64,9 @@ extension ByteBuffer {
     /// The same, for a payload in place.
     public mutating func writeOKResponseFrame(callID: UInt64, payload: UnsafeRawBufferPointer) {
         // Response { status = 1: present and empty (OK); payload = 2 }
-        let response = 2 + (payload.isEmpty ? 0 : 1 + Self.protoVarintSize(UInt64(payload.count)) + payload.count)
+        let response = 2 + (payload.isEmpty ? 0 : 1 + ProtoWriter.varintSize(UInt64(payload.count)) + payload.count)
         // Frame { call_id = 1; response = 4 }
-        let frame = (callID == 0 ? 0 : 1 + Self.protoVarintSize(callID)) + 1 + Self.protoVarintSize(UInt64(response)) + response
+        let frame = (callID == 0 ? 0 : 1 + ProtoWriter.varintSize(callID)) + 1 + ProtoWriter.varintSize(UInt64(response)) + response
         reserveCapacity(minimumWritableBytes: 4 + frame)
         writeInteger(UInt32(frame))
         if callID != 0 {
@@ -94,13 +94,4 @@ extension ByteBuffer {
         writeInteger(UInt8(value))
     }
 
-    /// The bytes `writeProtoVarint(value)` writes.
-    public static func protoVarintSize(_ value: UInt64) -> Int {
-        var size = 1, value = value
-        while value >= 0x80 {
-            size += 1
-            value >>= 7
-        }
-        return size
-    }
 }

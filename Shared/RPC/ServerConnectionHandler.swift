@@ -230,9 +230,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         scratch.removeAll()
         guard fast.route.answer(call.payload, principal, &scratch) else { return false }
         fast.recorder.record(started: started)
-        scratch.bytes.withUnsafeBytes { payload in
-            appendOutput { $0.writeOKResponseFrame(callID: call.callID, payload: payload) }
-        }
+        writeOK(callID: call.callID, payload: scratch.bytes)
         return true
     }
 
@@ -372,9 +370,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     }
 
     private func writeOK(callID: UInt64, payload: [UInt8]) {
-        payload.withUnsafeBytes { payload in
-            appendOutput { $0.writeOKResponseFrame(callID: callID, payload: payload) }
-        }
+        appendOutput { $0.writeOKResponseFrame(callID: callID, payload: payload) }
     }
 
     private func appendOutput(_ write: (inout ByteBuffer) -> Void) {

@@ -88,8 +88,7 @@ public struct ProtoWriter: Sendable {
             return
         }
         // Room for the longer length, made in place (no second buffer).
-        var size = 1
-        while length >> (7 * size) > 0 { size += 1 }
+        let size = Self.varintSize(UInt64(length))
         bytes.insert(contentsOf: repeatElement(0, count: size - 1), at: lengthAt + 1)
         var value = length
         for index in lengthAt..<lengthAt + size {
@@ -114,6 +113,16 @@ public struct ProtoWriter: Sendable {
         guard value != 0 else { return }
         key(field, wireType: 0)
         varint(UInt64(bitPattern: Int64(value)))  // negative values take ten bytes, as protobuf says
+    }
+
+    /// The bytes a varint of `value` takes.
+    public static func varintSize(_ value: UInt64) -> Int {
+        var size = 1, value = value
+        while value >= 0x80 {
+            size += 1
+            value >>= 7
+        }
+        return size
     }
 
     private mutating func key(_ field: UInt64, wireType: UInt64) {
