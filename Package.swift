@@ -96,6 +96,7 @@ let package = Package(
             dependencies: [
                 "Protos",
                 "Auth",
+                "CPoll",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -207,6 +208,7 @@ let package = Package(
         ),
         /// C library calls the Glibc module does not expose (malloc_trim).
         .systemLibrary(name: "CMalloc", path: "Shared/CMalloc"),
+        .systemLibrary(name: "CPoll", path: "Shared/CPoll"),
         .target(
             name: "LookupService",
             dependencies: ["ServiceRuntime", "RPC", "Store", "Outbox", "Protos", "PhoneNumbers", "Credentials", "Auth",

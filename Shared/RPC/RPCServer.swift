@@ -26,6 +26,9 @@ public final class RPCServer: Service, Sendable {
         public var drainTimeout = TimeAmount.seconds(10)
         /// A connection that sends nothing for this long, with no call in flight, is closed.
         public var idleTimeout = TimeAmount.minutes(5)
+        /// Poll threads serving connections when the router has fast paths
+        /// (see `LaneServer`); nil: one per event loop of the shared group.
+        public var fastLaneThreads: Int?
 
         public init() {}
     }
@@ -36,6 +39,8 @@ public final class RPCServer: Service, Sendable {
     private let logger: Logger
     private let bound: EventLoopPromise<SocketAddress>
     private let connections = ConnectionTracker(gauge: Gauge(label: "rpc_open_connections"))
+    /// The general path's channels of connections served by fast lanes.
+    private let relays = ConnectionTracker()
 
     /// - Parameters:
     ///   - router: the methods to serve; health and method listing are added.
@@ -63,6 +68,15 @@ public final class RPCServer: Service, Sendable {
     }
 
     public func run() async throws {
+        if shared.router.fastRoutes.isEmpty {
+            try await runChannels()
+        } else {
+            try await runLanes()
+        }
+    }
+
+    /// Every connection a NIO channel.
+    private func runChannels() async throws {
         let shared = self.shared
         let configuration = self.configuration
         let connections = self.connections
@@ -100,26 +114,79 @@ public final class RPCServer: Service, Sendable {
         } onGracefulShutdown: {
             channel.close(promise: nil)
         }
-        await drain()
+        await drain(lanes: nil)
+    }
+
+    /// Connections served by fast lanes, relaying what their fast paths do not
+    /// take to general-path channels.
+    private func runLanes() async throws {
+        let shared = self.shared
+        let configuration = self.configuration
+        let relays = self.relays
+        let group = self.group
+        let logger = self.logger
+        let lanes: LaneServer
+        do {
+            let settings = LaneServer.Settings(
+                host: configuration.host, port: configuration.port,
+                threads: configuration.fastLaneThreads ?? NIOSingletons.groupLoopCountSuggestion,
+                maximumConnections: configuration.maximumConnections, idleTimeout: configuration.idleTimeout)
+            let laneShared = LaneShared(router: shared.router, verifier: shared.verifier, configuration: configuration,
+                                        logger: logger, metrics: shared.metrics)
+            lanes = try LaneServer(settings: settings, shared: laneShared, openRelay: { descriptor, peer in
+                // No idle timer: the lane closes the relay with the connection.
+                ClientBootstrap(group: group)
+                    .channelInitializer { channel in
+                        _ = relays.add(channel, limit: .max)
+                        return channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandlers([
+                                ByteToMessageHandler(FrameDecoder(maximumFrameSize: configuration.maximumFrameSize)),
+                                ServerConnectionHandler(shared: shared, peer: peer),
+                            ])
+                        }
+                    }
+                    .withConnectedSocket(descriptor)
+                    .whenFailure { error in
+                        logger.warning("cannot serve a relayed connection", metadata: ["rpc.peer": "\(peer)", "error": "\(error)"])
+                    }
+            }, logger: logger)
+        } catch {
+            bound.fail(error)
+            throw error
+        }
+        lanes.start()
+        bound.succeed(lanes.address)
+        logger.info("rpc server listening", metadata: ["rpc.address": "\(lanes.address)", "rpc.fast_lanes": "on"])
+
+        let shutdown = group.next().makePromise(of: Void.self)
+        try await withGracefulShutdownHandler {
+            try await shutdown.futureResult.get()
+        } onGracefulShutdown: {
+            shutdown.succeed()
+        }
+        await drain(lanes: lanes)
     }
 
     /// Tells every connection to finish its calls and close; force-closes
     /// whatever is left after `drainTimeout`.
-    private func drain() async {
-        let open = connections.all()
-        logger.info("draining connections", metadata: ["rpc.connections": "\(open.count)"])
+    private func drain(lanes: LaneServer?) async {
+        lanes?.beginDrain()
+        let open = connections.all() + relays.all()
+        logger.info("draining connections", metadata: ["rpc.connections": "\(lanes?.openConnections ?? open.count)"])
         for child in open {
             child.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
         }
         let deadline = NIODeadline.now() + configuration.drainTimeout
-        while !connections.isEmpty, NIODeadline.now() < deadline {
+        while !connections.isEmpty || (lanes?.openConnections ?? 0) > 0, NIODeadline.now() < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
-        let stragglers = connections.all()
-        if !stragglers.isEmpty {
-            logger.warning("drain timeout; closing connections", metadata: ["rpc.connections": "\(stragglers.count)"])
+        let stragglers = connections.all() + relays.all()
+        if !stragglers.isEmpty || (lanes?.openConnections ?? 0) > 0 {
+            logger.warning("drain timeout; closing connections",
+                           metadata: ["rpc.connections": "\(lanes?.openConnections ?? stragglers.count)"])
             for child in stragglers { try? await child.close() }
         }
+        lanes?.stop()
         logger.info("rpc server stopped")
     }
 }

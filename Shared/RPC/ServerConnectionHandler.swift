@@ -20,30 +20,6 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         var configuration: RPCServer.Configuration
         var logger: Logger
         var metrics: RPCServerMetrics
-        /// The router's fast paths, each with the metrics of its successful calls.
-        var fastRoutes: [FastEndpoint]
-
-        init(router: RPCRouter, verifier: TokenVerifier, configuration: RPCServer.Configuration,
-             logger: Logger, metrics: RPCServerMetrics) {
-            self.router = router
-            self.verifier = verifier
-            self.configuration = configuration
-            self.logger = logger
-            self.metrics = metrics
-            fastRoutes = router.fastRoutes.map { FastEndpoint(route: $0, recorder: metrics.recorder(method: $0.method, code: .ok)) }
-        }
-    }
-
-    /// A fast path and the metrics of its calls; a class, so that finding one
-    /// per call copies a reference rather than every field.
-    final class FastEndpoint: Sendable {
-        let route: RPCRouter.FastRoute
-        let recorder: RPCServerMetrics.Recorder
-
-        init(route: RPCRouter.FastRoute, recorder: RPCServerMetrics.Recorder) {
-            self.route = route
-            self.recorder = recorder
-        }
     }
 
     /// What the end of a call needs to record and log it.
@@ -66,20 +42,19 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     private var isQuiescing = false
     /// Answers written since the last flush, handed to the channel as one buffer.
     private var output: ByteBuffer?
-    private var remoteAddress = "?"
-    /// The last token verified on this connection: clients reuse one token for
-    /// many calls, and HMAC + JSON per call would dominate a fast method.
-    private var cachedToken: VerifiedToken?
-    /// Where fast paths encode their responses, reused call after call.
-    private var scratch = ProtoWriter(capacity: 1024)
+    private var remoteAddress: String
+    private var tokens = TokenCache()
 
-    init(shared: Shared) {
+    /// - Parameter peer: the client's address, when the channel's own is not
+    ///   (a connection relayed by a fast lane).
+    init(shared: Shared, peer: String? = nil) {
         self.shared = shared
+        remoteAddress = peer ?? "?"
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        remoteAddress = context.channel.remoteAddress?.description ?? "?"
+        if let address = context.channel.remoteAddress { remoteAddress = address.description }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -98,7 +73,6 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let bytes = unwrapInboundIn(data)
-        if !shared.fastRoutes.isEmpty, bytes.withUnsafeReadableBytes(answerFast) { return }
         let frame: RpcV1.Frame
         do {
             frame = try bytes.withUnsafeReadableBytes { try RpcV1.Frame(serializedBytes: $0) }
@@ -208,32 +182,6 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         }
     }
 
-    /// Answers a call through its method's fast path, straight from the
-    /// frame's bytes, when nothing about it needs the general path: the frame
-    /// is a plain request, the connection's cached token admits it, and the
-    /// fast path takes it. Otherwise it does nothing and returns false.
-    private func answerFast(_ frame: UnsafeRawBufferPointer) -> Bool {
-        // Logging at debug, draining and a full connection are the general path's.
-        guard shared.logger.logLevel > .debug, !isQuiescing,
-              inFlight.count < shared.configuration.maximumConcurrentCallsPerConnection,
-              let call = RawRequest(frame: frame), inFlight[call.callID] == nil,
-              let index = shared.fastRoutes.firstIndex(where: { call.method.matches($0.route.name) }) else { return false }
-        let fast = shared.fastRoutes[index]
-        var principal: Principal?
-        if let authorization = call.authorization {
-            guard let cached = cachedToken(authorization), cached.fastAdmitted[index] else { return false }
-            principal = cached.principal
-        } else {
-            guard fast.route.access.admits(nil) else { return false }
-        }
-        let started = NIODeadline.now()
-        scratch.removeAll()
-        guard fast.route.answer(call.payload, principal, &scratch) else { return false }
-        fast.recorder.record(started: started)
-        writeOK(callID: call.callID, payload: scratch.bytes)
-        return true
-    }
-
     /// Refusals that need no routing: draining, too many calls, a reused id.
     private func admissionError(_ callID: UInt64, _ request: RpcV1.Request) -> RPCError? {
         if isQuiescing {
@@ -251,18 +199,11 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
 
     private func authenticate(_ authorization: String?, _ access: AccessPolicy) throws(RPCError) -> Principal? {
         var principal: Principal?
-        if var authorization {
-            if let cached = authorization.withUTF8({ cachedToken(UnsafeRawBufferPointer($0)) }) {
-                principal = cached.principal
-            } else {
-                do {
-                    let verified = try shared.verifier.verify(authorization: authorization)
-                    principal = verified
-                    cachedToken = VerifiedToken(authorization: Array(authorization.utf8), principal: verified,
-                                                fastAdmitted: shared.fastRoutes.map { $0.route.access.admits(verified) })
-                } catch {
-                    throw RPCError(.unauthenticated, error.description)
-                }
+        if let authorization {
+            do {
+                principal = try tokens.verify(authorization, verifier: shared.verifier, fastRoutes: []).principal
+            } catch {
+                throw RPCError(.unauthenticated, error.description)
             }
         }
         guard access.admits(principal) else {
@@ -270,13 +211,6 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
             throw RPCError(.permissionDenied, "role \(principal!.role) may not call this method")
         }
         return principal
-    }
-
-    /// The connection's verified token if `authorization` is it and it has not expired.
-    private func cachedToken(_ authorization: UnsafeRawBufferPointer) -> VerifiedToken? {
-        guard let cached = cachedToken, authorization.matches(cached.authorization),
-              cached.principal.expiresAt.timeIntervalSinceNow > -shared.verifier.leeway else { return nil }
-        return cached
     }
 
     private func deadline(for request: RpcV1.Request, started: NIODeadline, isStream: Bool) -> NIODeadline {
@@ -391,14 +325,6 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         flushIfNeeded()
         context.close(promise: nil)
     }
-}
-
-/// A connection's last verified token, and which fast paths it may call.
-private struct VerifiedToken {
-    var authorization: [UInt8]
-    var principal: Principal
-    /// By index in `Shared.fastRoutes`: checked once, not on every call.
-    var fastAdmitted: [Bool]
 }
 
 /// Set once a call has its final answer; streams check it before each send.

@@ -34,8 +34,6 @@ public enum _RPCFuzzing {
         }
         router.registerInline(MethodDescriptor(echoMethod, access: .anonymous), echo)
         router.registerInline(MethodDescriptor(authenticatedEchoMethod, access: .anyAuthenticated), echo)
-        // So that the fuzzer reaches the raw request scan too: an empty message echoes as nothing.
-        router.registerFastPath(for: authenticatedEchoMethod) { payload, _, _ in payload.isEmpty }
         var configuration = RPCServer.Configuration()
         configuration.maximumFrameSize = maximumFrameSize
         let shared = ServerConnectionHandler.Shared(

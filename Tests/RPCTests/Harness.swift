@@ -70,10 +70,19 @@ final class RunningServer: Sendable {
     let task: Task<Void, any Error>
     let port: Int
 
+    /// - Parameter lanes: serve through fast lanes (`LaneServer`), with a fast
+    ///   path for `TestMethod.echoInline` that echoes the request's bytes.
     static func start(
-        router: RPCRouter = makeTestRouter(), host: String = "127.0.0.1", port: Int = 0,
+        router: RPCRouter = makeTestRouter(), lanes: Bool = false, host: String = "127.0.0.1", port: Int = 0,
         configure: (inout RPCServer.Configuration) -> Void = { _ in }
     ) async throws -> RunningServer {
+        var router = router
+        if lanes {
+            router.registerFastPath(for: TestMethod.echoInline) { payload, _, out in
+                for byte in payload { out.append(byte) }
+                return true
+            }
+        }
         var configuration = RPCServer.Configuration()
         configuration.host = host
         configuration.port = port

@@ -6,8 +6,8 @@ import Testing
 import TestSupport
 
 @Suite struct HostileInputTests {
-    @Test func oversizedFrameIsResourceExhaustedThenClosed() async throws {
-        let server = try await RunningServer.start { $0.maximumFrameSize = 64 * 1024 }
+    @Test(arguments: [false, true]) func oversizedFrameIsResourceExhaustedThenClosed(lanes: Bool) async throws {
+        let server = try await RunningServer.start(lanes: lanes) { $0.maximumFrameSize = 64 * 1024 }
         let peer = try RawPeer(port: server.port)
         // Only the length: the server must answer without waiting for 10 MB.
         peer.send([0x00, 0x98, 0x96, 0x80])
@@ -30,8 +30,8 @@ import TestSupport
         try await server.stop()
     }
 
-    @Test func garbageAndTruncatedFramesNeverHurtOtherConnections() async throws {
-        let server = try await RunningServer.start()
+    @Test(arguments: [false, true]) func garbageAndTruncatedFramesNeverHurtOtherConnections(lanes: Bool) async throws {
+        let server = try await RunningServer.start(lanes: lanes)
         let healthy = server.client()
         var generator = SystemRandomNumberGenerator()
 
@@ -65,8 +65,8 @@ import TestSupport
         try await server.stop()
     }
 
-    @Test func stalledHalfFrameIsDroppedAfterIdleTimeout() async throws {
-        let server = try await RunningServer.start { $0.idleTimeout = .milliseconds(300) }
+    @Test(arguments: [false, true]) func stalledHalfFrameIsDroppedAfterIdleTimeout(lanes: Bool) async throws {
+        let server = try await RunningServer.start(lanes: lanes) { $0.idleTimeout = .milliseconds(300) }
         let peer = try RawPeer(port: server.port)
         peer.send([0, 0, 0, 50, 1, 2, 3])
         let started = ContinuousClock.now

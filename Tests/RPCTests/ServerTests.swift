@@ -9,8 +9,8 @@ import Testing
 import TestSupport
 
 @Suite struct ServerTests {
-    @Test func unaryRoundTripAndInline() async throws {
-        let server = try await RunningServer.start()
+    @Test(arguments: [false, true]) func unaryRoundTripAndInline(lanes: Bool) async throws {
+        let server = try await RunningServer.start(lanes: lanes)
         let client = server.client()
         var message = TestingV1.KitchenSink()
         message.fString = "hello ☎️"
@@ -59,8 +59,8 @@ import TestSupport
         try await server.stop()
     }
 
-    @Test func tokensAreChecked() async throws {
-        let server = try await RunningServer.start()
+    @Test(arguments: [false, true]) func tokensAreChecked(lanes: Bool) async throws {
+        let server = try await RunningServer.start(lanes: lanes)
         let valid = token(.orgMember, org: "org-a")
         let tampered = valid.dropLast(2) + (valid.hasSuffix("AA") ? "BB" : "AA")
         let expired = token(.platformAdmin, lifetime: -600)
@@ -117,8 +117,8 @@ import TestSupport
         try await server.stop()
     }
 
-    @Test func thousandConcurrentCallsOnOneConnection() async throws {
-        let server = try await RunningServer.start()
+    @Test(arguments: [false, true]) func thousandConcurrentCallsOnOneConnection(lanes: Bool) async throws {
+        let server = try await RunningServer.start(lanes: lanes)
         let client = server.client()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<1_000 {
@@ -137,8 +137,8 @@ import TestSupport
         try await server.stop()
     }
 
-    @Test func concurrentCallsPerConnectionAreBounded() async throws {
-        let server = try await RunningServer.start { $0.maximumConcurrentCallsPerConnection = 4 }
+    @Test(arguments: [false, true]) func concurrentCallsPerConnectionAreBounded(lanes: Bool) async throws {
+        let server = try await RunningServer.start(lanes: lanes) { $0.maximumConcurrentCallsPerConnection = 4 }
         let client = server.client()
         let outcomes = NIOLockedValueBox([RPCError.Code]())
         await withTaskGroup(of: Void.self) { group in
@@ -162,8 +162,8 @@ import TestSupport
         try await server.stop()
     }
 
-    @Test func serverStreamDeliversInOrderThenEnds() async throws {
-        let server = try await RunningServer.start()
+    @Test(arguments: [false, true]) func serverStreamDeliversInOrderThenEnds(lanes: Bool) async throws {
+        let server = try await RunningServer.start(lanes: lanes)
         let client = server.client()
         var request = TestingV1.KitchenSink()
         request.fInt32 = 500
@@ -176,9 +176,9 @@ import TestSupport
         try await server.stop()
     }
 
-    @Test func drainFinishesInFlightCallsAndRefusesNewConnections() async throws {
+    @Test(arguments: [false, true]) func drainFinishesInFlightCallsAndRefusesNewConnections(lanes: Bool) async throws {
         let started = ManagedAtomic(false)
-        let server = try await RunningServer.start(router: makeTestRouter(onCall: { _ in started.store(true, ordering: .relaxed) }))
+        let server = try await RunningServer.start(router: makeTestRouter(onCall: { _ in started.store(true, ordering: .relaxed) }), lanes: lanes)
         let client = server.client()
         var slow = TestingV1.KitchenSink()
         slow.fInt32 = 500

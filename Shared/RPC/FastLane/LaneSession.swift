@@ -1,0 +1,193 @@
+import Auth
+import Logging
+import NIOCore
+import Protos
+
+/// A fast path and the metrics of its calls; a class, so that finding one per
+/// call copies a reference rather than every field.
+final class FastEndpoint: Sendable {
+    let route: RPCRouter.FastRoute
+    let recorder: RPCServerMetrics.Recorder
+
+    init(route: RPCRouter.FastRoute, recorder: RPCServerMetrics.Recorder) {
+        self.route = route
+        self.recorder = recorder
+    }
+}
+
+/// What every connection of a fast-lane server shares.
+struct LaneShared: Sendable {
+    var endpoints: [FastEndpoint]
+    var verifier: TokenVerifier
+    var maximumFrameSize: Int
+    var maximumConcurrentCallsPerConnection: Int
+    var logger: Logger
+
+    init(router: RPCRouter, verifier: TokenVerifier, configuration: RPCServer.Configuration,
+         logger: Logger, metrics: RPCServerMetrics) {
+        endpoints = router.fastRoutes.map { FastEndpoint(route: $0, recorder: metrics.recorder(method: $0.method, code: .ok)) }
+        self.verifier = verifier
+        maximumFrameSize = configuration.maximumFrameSize
+        maximumConcurrentCallsPerConnection = configuration.maximumConcurrentCallsPerConnection
+        self.logger = logger
+    }
+}
+
+/// One connection as a fast lane sees it, without its socket: the bytes the
+/// client sent go in; out come the answers of the calls a fast path took, and
+/// the frames to relay to the general path (`ServerConnectionHandler`) — which
+/// defines every other answer and every error. The general path's answers
+/// come back through `consumeRelayed` and join the client's stream whole.
+struct LaneSession {
+    private let shared: LaneShared
+    /// The start of a frame not yet complete, from the client or from the relay.
+    private var partial: [UInt8] = []
+    private var relayedPartial: [UInt8] = []
+    private var tokens = TokenCache()
+    /// Where fast paths encode their responses, reused call after call.
+    private var scratch = ProtoWriter(capacity: 1024)
+    /// Set once the client announced a frame above the maximum size: the lane
+    /// can no longer find frame boundaries, so every later byte goes to the
+    /// general path, which answers RESOURCE_EXHAUSTED and closes.
+    private(set) var relayingAll = false
+    /// Relayed requests not answered yet, by call id: a fast path must not
+    /// answer a call id the general path is still serving.
+    private var relayedCalls: Set<UInt64> = []
+    /// Relayed frames the general path has yet to answer (all but cancels).
+    private(set) var awaitingAnswers = 0
+
+    init(shared: LaneShared) {
+        self.shared = shared
+    }
+
+    /// Consumes bytes the client sent. With `fast` false (the server is
+    /// draining, or logging every call) every frame is relayed.
+    mutating func consume(_ input: UnsafeRawBufferPointer, fast: Bool, answers: inout ByteBuffer, relay: inout ByteBuffer) {
+        if relayingAll {
+            relay.writeBytes(input)
+        } else if partial.isEmpty {
+            let used = consumeFrames(input, fast: fast, answers: &answers, relay: &relay)
+            if used < input.count { partial.append(contentsOf: input[used...]) }
+        } else {
+            partial.append(contentsOf: input)
+            var buffered: [UInt8] = []
+            swap(&buffered, &partial)
+            let used = buffered.withUnsafeBytes { consumeFrames($0, fast: fast, answers: &answers, relay: &relay) }
+            if used < buffered.count { partial = Array(buffered[used...]) }
+        }
+    }
+
+    /// Consumes bytes the general path sent back: each whole frame joins the
+    /// client's stream (a frame is never split between two writers).
+    mutating func consumeRelayed(_ input: UnsafeRawBufferPointer, answers: inout ByteBuffer) {
+        relayedPartial.append(contentsOf: input)
+        var start = 0
+        relayedPartial.withUnsafeBytes { bytes in
+            while let frame = Self.frame(in: bytes, at: start) {
+                answers.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[start..<frame.upperBound]))
+                if let header = FrameHeader(UnsafeRawBufferPointer(rebasing: bytes[frame])), header.kind == 4 {
+                    awaitingAnswers = max(0, awaitingAnswers - 1)
+                    relayedCalls.remove(header.callID)
+                }
+                start = frame.upperBound
+            }
+        }
+        relayedPartial.removeFirst(start)
+    }
+
+    /// The relay closed: nothing relayed will be answered any more.
+    mutating func relayClosed() {
+        relayedCalls.removeAll()
+        awaitingAnswers = 0
+        relayedPartial.removeAll()
+    }
+
+    /// The whole frames at the start of `input`; returns how many bytes they took.
+    private mutating func consumeFrames(_ input: UnsafeRawBufferPointer, fast: Bool,
+                                        answers: inout ByteBuffer, relay: inout ByteBuffer) -> Int {
+        var start = 0
+        while input.count - start >= 4 {
+            guard Self.length(in: input, at: start) <= shared.maximumFrameSize else {
+                relayingAll = true
+                relay.writeBytes(UnsafeRawBufferPointer(rebasing: input[start...]))
+                return input.count
+            }
+            guard let range = Self.frame(in: input, at: start) else { break }
+            let frame = UnsafeRawBufferPointer(rebasing: input[range])
+            if !(fast && answerFast(frame, into: &answers)) {
+                relay.writeBytes(UnsafeRawBufferPointer(rebasing: input[start..<range.upperBound]))
+                noteRelayed(frame)
+            }
+            start = range.upperBound
+        }
+        return start
+    }
+
+    private mutating func noteRelayed(_ frame: UnsafeRawBufferPointer) {
+        let header = FrameHeader(frame)
+        if header?.kind == 5 { return }  // a cancel is not answered
+        awaitingAnswers += 1
+        if let header, header.kind == 2 { relayedCalls.insert(header.callID) }
+    }
+
+    /// Answers a call through its method's fast path, straight from the
+    /// frame's bytes, when nothing about it needs the general path: the frame
+    /// is a plain request, its token is valid and admits the caller, and the
+    /// fast path takes it. Otherwise it writes nothing and returns false.
+    private mutating func answerFast(_ frame: UnsafeRawBufferPointer, into answers: inout ByteBuffer) -> Bool {
+        guard let call = RawRequest(frame: frame),
+              relayedCalls.count < shared.maximumConcurrentCallsPerConnection, !relayedCalls.contains(call.callID),
+              let index = shared.endpoints.firstIndex(where: { call.method.matches($0.route.name) }) else { return false }
+        let fast = shared.endpoints[index]
+        var principal: Principal?
+        if let authorization = call.authorization {
+            guard let token = token(authorization), token.fastAdmitted[index] else { return false }
+            principal = token.principal
+        } else {
+            guard fast.route.access.admits(nil) else { return false }
+        }
+        let started = NIODeadline.now()
+        scratch.removeAll()
+        guard fast.route.answer(call.payload, principal, &scratch) else { return false }
+        fast.recorder.record(started: started)
+        answers.writeOKResponseFrame(callID: call.callID, payload: scratch.bytes)
+        return true
+    }
+
+    /// The caller of `authorization`, verified (once per token); nil when it
+    /// is not valid — the general path then says why.
+    private mutating func token(_ authorization: UnsafeRawBufferPointer) -> TokenCache.Entry? {
+        if let hit = tokens.cached(authorization, leeway: shared.verifier.leeway) { return hit }
+        guard let text = String(validating: authorization, as: UTF8.self) else { return nil }
+        return try? tokens.verify(text, verifier: shared.verifier, fastRoutes: shared.endpoints.map(\.route))
+    }
+
+    /// The frame's declared length at `start` (which has 4 bytes).
+    private static func length(in bytes: UnsafeRawBufferPointer, at start: Int) -> Int {
+        Int(bytes[start]) << 24 | Int(bytes[start + 1]) << 16 | Int(bytes[start + 2]) << 8 | Int(bytes[start + 3])
+    }
+
+    /// The range of the frame's bytes (after its length) when the whole frame is in `bytes`.
+    private static func frame(in bytes: UnsafeRawBufferPointer, at start: Int) -> Range<Int>? {
+        guard bytes.count - start >= 4 else { return nil }
+        let end = start + 4 + length(in: bytes, at: start)
+        return end <= bytes.count ? start + 4..<end : nil
+    }
+}
+
+/// A frame's call id and which kind it holds (the field number of
+/// `Frame.kind`: 2 request, 3 stream message, 4 response, 5 cancel), read
+/// without decoding the frame; nil when it is malformed.
+struct FrameHeader {
+    var callID: UInt64 = 0
+    var kind: UInt32 = 0
+
+    init?(_ frame: UnsafeRawBufferPointer) {
+        var fields = ProtoFieldReader(frame)
+        while let field = fields.next() {
+            if field.number == 1, case .varint(let id) = field.value { callID = id }
+            if (2...5).contains(field.number) { kind = field.number }
+        }
+        if fields.isMalformed { return nil }
+    }
+}

@@ -1,0 +1,39 @@
+import Auth
+import Foundation
+import Protos
+
+/// A connection's last verified token: clients reuse one token for many calls,
+/// and HMAC + JSON per call would dominate a fast method.
+struct TokenCache {
+    struct Entry {
+        var authorization: [UInt8]
+        var principal: Principal
+        /// By index in the server's fast routes: which of them the caller may
+        /// call, checked once per token rather than on every call.
+        var fastAdmitted: [Bool]
+    }
+
+    private var entry: Entry?
+
+    /// The cached token if `authorization` is it and it has not expired.
+    func cached(_ authorization: UnsafeRawBufferPointer, leeway: Double) -> Entry? {
+        guard let entry, authorization.matches(entry.authorization),
+              entry.principal.expiresAt.timeIntervalSinceNow > -leeway else { return nil }
+        return entry
+    }
+
+    /// The caller `authorization` names: the cached entry when it is the last
+    /// token verified, else verified now (and cached when valid).
+    mutating func verify(_ authorization: String, verifier: TokenVerifier,
+                         fastRoutes: [RPCRouter.FastRoute]) throws(AuthError) -> Entry {
+        var authorization = authorization
+        if let hit = authorization.withUTF8({ cached(UnsafeRawBufferPointer($0), leeway: verifier.leeway) }) {
+            return hit
+        }
+        let principal = try verifier.verify(authorization: authorization)
+        let verified = Entry(authorization: Array(authorization.utf8), principal: principal,
+                             fastAdmitted: fastRoutes.map { $0.access.admits(principal) })
+        entry = verified
+        return verified
+    }
+}

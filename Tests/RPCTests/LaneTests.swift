@@ -1,0 +1,163 @@
+import Auth
+import Foundation
+import Logging
+import NIOCore
+import Protos
+@testable import RPC
+import Testing
+import TestSupport
+
+/// A fast lane answers the calls its fast paths take and hands every other
+/// frame, unchanged and in order, to the general path; the general path's
+/// answers reach the client as whole frames. (Behaviour through a real socket
+/// is also covered by the server tests run with `lanes: true`.)
+@Suite struct LaneTests {
+    private static let admin = token(.platformAdmin)
+
+    private func session(maximumFrameSize: Int = 1 << 20) throws -> LaneSession {
+        var router = makeTestRouter()
+        router.registerFastPath(for: TestMethod.echoInline) { payload, _, out in
+            for byte in payload { out.append(byte) }
+            return true
+        }
+        var configuration = RPCServer.Configuration()
+        configuration.maximumFrameSize = maximumFrameSize
+        let logger = Logger(label: "lane-tests", factory: { _ in SwiftLogNoOpLogHandler() })
+        return LaneSession(shared: LaneShared(router: router, verifier: try TokenVerifier(hs256Secret: testSecret),
+                                              configuration: configuration, logger: logger, metrics: RPCServerMetrics()))
+    }
+
+    private func framed(_ frame: [UInt8]) -> [UInt8] {
+        let length = UInt32(frame.count)
+        return [UInt8(length >> 24), UInt8(length >> 16 & 0xff), UInt8(length >> 8 & 0xff), UInt8(length & 0xff)] + frame
+    }
+
+    private func message(_ id: Int64) -> [UInt8] {
+        TestingV1.KitchenSink.with { $0.fInt64 = id }.serializedBytes()
+    }
+
+    private func cancelFrame(callID: UInt64) -> [UInt8] {
+        RpcV1.Frame.with { $0.callId = callID; $0.kind = .cancel(RpcV1.Cancel()) }.serializedBytes()
+    }
+
+    /// The frames in `bytes` (length prefixes removed).
+    private func frames(_ buffer: ByteBuffer) -> [RpcV1.Frame] {
+        var buffer = buffer
+        var frames: [RpcV1.Frame] = []
+        while let length = buffer.readInteger(as: UInt32.self), let bytes = buffer.readBytes(length: Int(length)) {
+            frames.append(try! RpcV1.Frame(serializedBytes: bytes))
+        }
+        return frames
+    }
+
+    private func feed(_ session: inout LaneSession, _ input: [UInt8], chunk: Int) -> (answers: ByteBuffer, relay: ByteBuffer) {
+        var answers = ByteBuffer(), relay = ByteBuffer()
+        var start = 0
+        while start < input.count {
+            let end = min(input.count, start + chunk)
+            input[start..<end].withUnsafeBytes { session.consume($0, fast: true, answers: &answers, relay: &relay) }
+            start = end
+        }
+        return (answers, relay)
+    }
+
+    @Test("frames split anywhere: fast calls answered, the rest relayed byte for byte")
+    func framesSplitAnywhere() throws {
+        let relayed = framed(requestFrame(callID: 2, method: TestMethod.echo, payload: message(2), token: Self.admin))
+            + framed(cancelFrame(callID: 2))
+        let input = framed(requestFrame(callID: 1, method: TestMethod.echoInline, payload: message(1), token: Self.admin))
+            + relayed
+            + framed(requestFrame(callID: 3, method: TestMethod.echoInline, payload: message(3), token: Self.admin))
+        for chunk in [input.count, 1, 3, 7] {
+            var lane = try session()
+            let (answers, relay) = feed(&lane, input, chunk: chunk)
+            #expect(Array(relay.readableBytesView) == relayed, "chunks of \(chunk)")
+            let answered = frames(answers)
+            #expect(answered.map(\.callId) == [1, 3])
+            for frame in answered {
+                guard case .response(let response)? = frame.kind else { Issue.record("not a response"); continue }
+                #expect(response.status?.code == .ok)
+                #expect(try TestingV1.KitchenSink(serializedBytes: response.payload).fInt64 == Int64(frame.callId))
+            }
+            #expect(lane.awaitingAnswers == 1, "the request waits for an answer; the cancel does not")
+        }
+    }
+
+    @Test("an unverified token, another method or no token goes to the general path")
+    func onlyVerifiedCallsAreFast() throws {
+        let forged = TokenSigner(hs256Secret: Array("another-secret-0123456789-abcdef".utf8))
+            .token(for: Principal(subject: "x", role: .platformAdmin, organizationID: nil, scopes: [], expiresAt: .now), lifetime: 600)
+        let input = framed(requestFrame(callID: 1, method: TestMethod.echoInline, payload: message(1), token: forged))
+            + framed(requestFrame(callID: 2, method: TestMethod.echoInline, payload: message(2)))
+            + framed(requestFrame(callID: 3, method: TestMethod.echo, payload: message(3), token: Self.admin))
+        var lane = try session()
+        let (answers, relay) = feed(&lane, input, chunk: input.count)
+        #expect(answers.readableBytes == 0)
+        #expect(Array(relay.readableBytesView) == input)
+        #expect(lane.awaitingAnswers == 3)
+    }
+
+    @Test("a frame above the maximum sends it and every later byte to the general path")
+    func oversizedFrameRelaysTheRest() throws {
+        var lane = try session(maximumFrameSize: 1024)
+        let fast = framed(requestFrame(callID: 1, method: TestMethod.echoInline, payload: message(1), token: Self.admin))
+        let rest: [UInt8] = [0, 0, 0x10, 0] + [1, 2, 3] + fast
+        let (answers, relay) = feed(&lane, fast + rest, chunk: 5)
+        #expect(frames(answers).map(\.callId) == [1])
+        #expect(Array(relay.readableBytesView) == rest)
+        #expect(lane.relayingAll)
+    }
+
+    @Test("the general path's answers join the stream whole; its call ids are not answered twice")
+    func relayedAnswersJoinWhole() throws {
+        var lane = try session()
+        let call = framed(requestFrame(callID: 7, method: TestMethod.echo, payload: message(7), token: Self.admin))
+        _ = feed(&lane, call, chunk: call.count)
+        #expect(lane.awaitingAnswers == 1)
+        // The same call id on the fast method, while 7 is still running: the general path's to refuse.
+        let reused = framed(requestFrame(callID: 7, method: TestMethod.echoInline, payload: message(7), token: Self.admin))
+        let (none, relay) = feed(&lane, reused, chunk: reused.count)
+        #expect(none.readableBytes == 0)
+        #expect(Array(relay.readableBytesView) == reused)
+
+        var answer = ByteBuffer()
+        answer.writeOKResponseFrame(callID: 7, payload: message(7))
+        let bytes = Array(answer.readableBytesView)
+        var answers = ByteBuffer()
+        bytes[..<5].withUnsafeBytes { lane.consumeRelayed($0, answers: &answers) }
+        #expect(answers.readableBytes == 0, "half a frame waits for the rest")
+        bytes[5...].withUnsafeBytes { lane.consumeRelayed($0, answers: &answers) }
+        #expect(Array(answers.readableBytesView) == bytes)
+        #expect(lane.awaitingAnswers == 1, "the reused id's refusal is still to come")
+
+        let again = framed(requestFrame(callID: 8, method: TestMethod.echoInline, payload: message(8), token: Self.admin))
+        #expect(frames(feed(&lane, again, chunk: again.count).answers).map(\.callId) == [8])
+    }
+
+    @Test("fast and relayed calls pipelined on one connection are all answered, each frame whole")
+    func pipelinedMixOnOneConnection() async throws {
+        let server = try await RunningServer.start(lanes: true)
+        let peer = try RawPeer(port: server.port)
+        var batch: [UInt8] = []
+        let calls: [UInt64] = Array(1...300)
+        for id in calls {
+            // Odd ids go to the general path, some after a few milliseconds, so answers interleave.
+            let method = id % 2 == 0 ? TestMethod.echoInline : TestMethod.echo
+            let payload = TestingV1.KitchenSink.with { $0.fInt64 = Int64(id); $0.fInt32 = id % 2 == 0 ? 0 : Int32(id % 5) }
+            batch += framed(requestFrame(callID: id, method: method, payload: payload.serializedBytes(), token: Self.admin))
+        }
+        peer.send(batch)
+        var answered: Set<UInt64> = []
+        for _ in calls {
+            guard let frame = await peer.readFrame(), case .response(let response)? = frame.kind else {
+                Issue.record("a missing or broken answer")
+                break
+            }
+            #expect(response.status?.code == .ok)
+            #expect(try TestingV1.KitchenSink(serializedBytes: response.payload).fInt64 == Int64(frame.callId))
+            answered.insert(frame.callId)
+        }
+        #expect(answered == Set(calls))
+        try await server.stop()
+    }
+}
