@@ -27,8 +27,10 @@ public final class RPCServer: Service, Sendable {
         /// A connection that sends nothing for this long, with no call in flight, is closed.
         public var idleTimeout = TimeAmount.minutes(5)
         /// Poll threads serving connections when the router has fast paths
-        /// (see `LaneServer`); nil: one per event loop of the shared group.
-        public var fastLaneThreads: Int?
+        /// (see `LaneServer`). One, like Redis: a busy thread answers a
+        /// batch of connections per wake-up, where two half-busy ones sleep
+        /// and wake more than they work (docs/PERFORMANCE.md has the figures).
+        public var fastLaneThreads = 1
 
         public init() {}
     }
@@ -129,7 +131,7 @@ public final class RPCServer: Service, Sendable {
         do {
             let settings = LaneServer.Settings(
                 host: configuration.host, port: configuration.port,
-                threads: configuration.fastLaneThreads ?? NIOSingletons.groupLoopCountSuggestion,
+                threads: configuration.fastLaneThreads,
                 maximumConnections: configuration.maximumConnections, idleTimeout: configuration.idleTimeout)
             let laneShared = LaneShared(router: shared.router, verifier: shared.verifier, configuration: configuration,
                                         logger: logger, metrics: shared.metrics)

@@ -57,6 +57,7 @@ extension ServiceSettings {
         rpc.drainTimeout = .seconds(Int64(try env.int("PHONE_DRAIN_SECONDS", default: 10, range: 0...600)))
         rpc.idleTimeout = .seconds(Int64(try env.int("PHONE_IDLE_TIMEOUT_SECONDS", default: 300, range: 1...86_400)))
         rpc.maximumConnections = try env.int("PHONE_MAX_CONNECTIONS", default: rpc.maximumConnections, range: 1...1_000_000)
+        rpc.fastLaneThreads = try env.int("PHONE_FAST_LANE_THREADS", default: rpc.fastLaneThreads, range: 1...256)
         if env.values["PHONE_EVENT_LOOP_THREADS"] != nil {
             eventLoopThreads = try env.int("PHONE_EVENT_LOOP_THREADS", default: 1, range: 1...1024)
         }

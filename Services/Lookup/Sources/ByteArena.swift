@@ -24,9 +24,10 @@ struct ByteArena: Sendable {
         return append(returning: encoded)
     }
 
-    /// One stored text, as it is stored: no String made.
+    /// One stored text, as it is stored: no String made. `utf8` points into
+    /// the arena, valid only inside the closure that was handed it.
     enum StoredText {
-        case utf8(ArraySlice<UInt8>)
+        case utf8(UnsafeRawBufferPointer)
         case uuid(UUID)
         case sid(prefix: UInt16, high: UInt64, low: UInt64)
     }
@@ -35,7 +36,7 @@ struct ByteArena: Sendable {
     /// texts for offset 0): for writing them out without making Strings.
     func forEachText(at offset: UInt32, count: Int, _ body: (Int, StoredText) -> Void) {
         guard offset != 0 else {
-            for index in 0..<count { body(index, .utf8([])) }
+            for index in 0..<count { body(index, .utf8(UnsafeRawBufferPointer(start: nil, count: 0))) }
             return
         }
         withBytes(at: offset) { bytes in
@@ -81,9 +82,8 @@ struct ByteArena: Sendable {
         withBytes(at: offset) { bytes in
             var position = 0
             let keyID = Self.decode(bytes, &position)
-            let start = bytes.startIndex + position
-            let length = (0..<4).reduce(0) { $0 << 8 | Int(bytes[start + $1]) }
-            return (keyID, Array(bytes[(start + 4)..<(start + 4 + length)]))
+            let length = (0..<4).reduce(0) { $0 << 8 | Int(bytes[position + $1]) }
+            return (keyID, Array(bytes[(position + 4)..<(position + 4 + length)]))
         }
     }
 
@@ -103,8 +103,13 @@ struct ByteArena: Sendable {
         return offset
     }
 
-    private func withBytes<Result>(at offset: UInt32, _ body: (ArraySlice<UInt8>) -> Result) -> Result {
-        body(chunks[Int(offset) / Self.chunkSize][(Int(offset) % Self.chunkSize)...])
+    /// The bytes from `offset` to the end of its chunk. Read through a pointer:
+    /// slicing the chunk would retain its buffer, whose reference count every
+    /// event loop would then contend for.
+    private func withBytes<Result>(at offset: UInt32, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        chunks[Int(offset) / Self.chunkSize].withUnsafeBytes { chunk in
+            body(UnsafeRawBufferPointer(rebasing: chunk[(Int(offset) % Self.chunkSize)...]))
+        }
     }
 
     // MARK: String codec
@@ -144,7 +149,7 @@ struct ByteArena: Sendable {
         }
     }
 
-    static func decode(_ bytes: ArraySlice<UInt8>, _ position: inout Int) -> String {
+    static func decode(_ bytes: UnsafeRawBufferPointer, _ position: inout Int) -> String {
         switch read(bytes, &position) {
         case .utf8(let utf8): String(decoding: utf8, as: UTF8.self)
         case .uuid(let uuid): uuid.lowercasedString
@@ -153,28 +158,27 @@ struct ByteArena: Sendable {
     }
 
     /// The text at `position` (moved past it).
-    private static func read(_ bytes: ArraySlice<UInt8>, _ position: inout Int) -> StoredText {
-        let base = bytes.startIndex
-        let tag = Tag(rawValue: bytes[base + position]) ?? .empty
+    private static func read(_ bytes: UnsafeRawBufferPointer, _ position: inout Int) -> StoredText {
+        let tag = Tag(rawValue: bytes[position]) ?? .empty
         position += 1
         switch tag {
         case .empty:
-            return .utf8([])
+            return .utf8(UnsafeRawBufferPointer(start: nil, count: 0))
         case .short, .long:
-            var length = Int(bytes[base + position])
+            var length = Int(bytes[position])
             position += 1
             if tag == .long {
-                length = length << 8 | Int(bytes[base + position])
+                length = length << 8 | Int(bytes[position])
                 position += 1
             }
             defer { position += length }
-            return .utf8(bytes[(base + position)..<(base + position + length)])
+            return .utf8(UnsafeRawBufferPointer(rebasing: bytes[position..<(position + length)]))
         case .uuid:
             defer { position += 16 }
-            return .uuid(UUID(uuid: uuidBytes(bytes, from: base + position)))
+            return .uuid(UUID(uuid: uuidBytes(bytes, from: position)))
         case .prefixedHex:
             defer { position += 18 }
-            let start = base + position
+            let start = position
             let prefix = UInt16(bytes[start]) << 8 | UInt16(bytes[start + 1])
             let bits = unsafeBitCast(uuidBytes(bytes, from: start + 2), to: (UInt64, UInt64).self)
             return .sid(prefix: prefix, high: UInt64(bigEndian: bits.0), low: UInt64(bigEndian: bits.1))
@@ -182,9 +186,9 @@ struct ByteArena: Sendable {
     }
 
     /// The 16 bytes at `start`.
-    private static func uuidBytes(_ bytes: ArraySlice<UInt8>, from start: Int) -> uuid_t {
+    private static func uuidBytes(_ bytes: UnsafeRawBufferPointer, from start: Int) -> uuid_t {
         var value: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &value) { $0.copyBytes(from: bytes[start..<(start + 16)]) }
+        withUnsafeMutableBytes(of: &value) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[start..<(start + 16)])) }
         return value
     }
 }

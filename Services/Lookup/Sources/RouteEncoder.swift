@@ -87,7 +87,7 @@ extension ProtoWriter {
     /// A text from the arena, written without a String (left out when empty).
     mutating func text(_ field: UInt64, _ text: ByteArena.StoredText) {
         switch text {
-        case .utf8(let utf8): utf8.withUnsafeBytes { data(field, $0) }
+        case .utf8(let utf8): data(field, utf8)
         case .uuid(let uuid): self.uuid(field, uuid)
         case .sid(let prefix, let high, let low):
             self.field(field, count: 34) { text in
