@@ -5,12 +5,20 @@ import Protos
 /// A connection's last verified token: clients reuse one token for many calls,
 /// and HMAC + JSON per call would dominate a fast method.
 struct TokenCache {
-    struct Entry {
-        var authorization: [UInt8]
-        var principal: Principal
+    /// A class: a fast call takes it per call, and copying a struct would
+    /// retain each of the principal's strings.
+    final class Entry {
+        let authorization: [UInt8]
+        let principal: Principal
         /// By index in the server's fast routes: which of them the caller may
         /// call, checked once per token rather than on every call.
-        var fastAdmitted: [Bool]
+        let fastAdmitted: [Bool]
+
+        init(authorization: [UInt8], principal: Principal, fastAdmitted: [Bool]) {
+            self.authorization = authorization
+            self.principal = principal
+            self.fastAdmitted = fastAdmitted
+        }
     }
 
     private var entry: Entry?

@@ -135,20 +135,20 @@ struct LaneSession {
     /// is a plain request, its token is valid and admits the caller, and the
     /// fast path takes it. Otherwise it writes nothing and returns false.
     private mutating func answerFast(_ frame: UnsafeRawBufferPointer, into answers: inout ByteBuffer) -> Bool {
-        guard let call = RawRequest(frame: frame),
-              relayedCalls.count < shared.maximumConcurrentCallsPerConnection, !relayedCalls.contains(call.callID),
+        guard let call = RawRequest(frame: frame), relayedCalls.isEmpty
+                || (relayedCalls.count < shared.maximumConcurrentCallsPerConnection && !relayedCalls.contains(call.callID)),
               let index = shared.endpoints.firstIndex(where: { call.method.matches($0.route.name) }) else { return false }
         let fast = shared.endpoints[index]
-        var principal: Principal?
+        var token: TokenCache.Entry?
         if let authorization = call.authorization {
-            guard let token = token(authorization), token.fastAdmitted[index] else { return false }
-            principal = token.principal
+            token = self.token(authorization)
+            guard let token, token.fastAdmitted[index] else { return false }
         } else {
             guard fast.route.access.admits(nil) else { return false }
         }
         let started = NIODeadline.now()
         scratch.removeAll()
-        guard fast.route.answer(call.payload, principal, &scratch) else { return false }
+        guard fast.route.answer(call.payload, token?.principal, &scratch) else { return false }
         fast.recorder.record(started: started)
         answers.writeOKResponseFrame(callID: call.callID, payload: scratch.bytes)
         return true
