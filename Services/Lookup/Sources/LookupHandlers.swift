@@ -49,7 +49,7 @@ struct LookupHandlers: Sendable {
         // Nearly every inbound call: encoded straight from the projection.
         if !withCredentials, store.satisfies(request.minToken) {
             let applied = store.appliedToken
-            if let encoded = store.read({ $0.encodedResolve(key, viewer: viewer, applied: applied) }) { return .now(encoded) }
+            if let encoded = store.read({ $0.encodedResolve(key, at: instant, viewer: viewer, applied: applied) }) { return .now(encoded) }
         }
         return try answer(request.minToken, context) {
             var response = LookupV1.ResolveResponse()

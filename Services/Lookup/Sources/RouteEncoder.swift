@@ -6,16 +6,18 @@ import ServiceRuntime
 /// projection: no `LookupV1.Route` of Swift strings and nested messages to
 /// build, copy into C structs and pack on every inbound call. Organisations,
 /// agents and profiles are kept encoded (`OrganizationEntry`, `AgentEntry`,
-/// `EncodedProfile`) and embedded as they are. It covers numbers without a
-/// schedule, answered without credentials: nearly every call. The others,
-/// and every error, take the general path, and a test holds both paths to
-/// the same answers.
+/// `EncodedProfile`) and embedded as they are. It covers numbers routed to
+/// an organisation, answered without credentials: nearly every call. The
+/// others, and every error, take the general path, and a test holds both
+/// paths to the same answers.
 extension RouteState {
-    /// The encoded `ResolveResponse`, or nil when the general path must answer
-    /// (a schedule to evaluate, or anything but a route to an organisation).
-    func encodedResolve(_ key: E164Key, viewer: Viewer, applied: LookupV1.ConsistencyToken) -> [UInt8]? {
+    /// The encoded `ResolveResponse` at `instant` (nil: now), or nil when the
+    /// general path must answer (anything but a route to an organisation).
+    func encodedResolve(_ key: E164Key, at instant: Date? = nil, viewer: Viewer, applied: LookupV1.ConsistencyToken) -> [UInt8]? {
         var out = ProtoWriter(capacity: 512)
-        let answered = withUnsafePointer(to: self) { Self.encodedResolve(key, in: $0, viewer: viewer, applied: applied, into: &out) }
+        let answered = withUnsafePointer(to: self) {
+            Self.encodedResolve(key, at: instant, in: $0, viewer: viewer, applied: applied, into: &out)
+        }
         return answered ? out.bytes : nil
     }
 
@@ -26,25 +28,35 @@ extension RouteState {
     /// called on state behind a pointer (or a class's property) gets a copy of
     /// all of it first, which retains every array and dictionary it holds —
     /// contended reference counts, since every event loop reads the same state.
-    static func encodedResolve(_ key: E164Key, in state: UnsafePointer<RouteState>, viewer: Viewer,
+    static func encodedResolve(_ key: E164Key, at instant: Date? = nil, in state: UnsafePointer<RouteState>, viewer: Viewer,
                                applied: LookupV1.ConsistencyToken, into out: inout ProtoWriter) -> Bool {
         guard let slot = slot(for: key, in: state), visible(slot, to: viewer, in: state) else { return false }
         // The packed number and its profile as they are: no `NumberEntry` of Strings.
         let number = state.pointee.numbers[Int(slot)]
-        guard !number.hasSchedule, !number.retired, number.state == .assigned, number.organization != 0,
+        guard !number.retired, number.state == .assigned, number.organization != 0,
               let organization = state.pointee.organizations[number.organization]?.encoded else { return false }
         let profile = state.pointee.encodedProfiles[Int(number.profile)]
-        let agent = state.pointee.agents[number.agent].flatMap { $0.organization == number.organization ? $0.encoded : nil }
+        // A schedule is evaluated as the general path does; otherwise the
+        // connected agent, looked up here without the general path's detour.
+        let choice = number.hasSchedule ? state.pointee.choose(slot, organization: number.organization,
+                                                               connectedAgent: number.agent, at: instant ?? Date()) : nil
+        let agent = choice.map { $0.agent?.encoded }
+            ?? state.pointee.agents[number.agent].flatMap { $0.organization == number.organization ? $0.encoded : nil }
 
         let route = out.beginNested(1)  // ResolveResponse.route
         out.uuid(1, number.id)
         out.field(2, count: key.e164Count) { key.writeE164(to: $0) }
         out.appendEncoded(profile.place)  // fields 3 to 5
         out.message(6, organization)
-        out.enumeration(7, (agent == nil ? LookupV1.Destination.none : .agent).rawValue)
-        out.enumeration(8, (agent == nil ? LookupV1.RouteReason.noAgent : .connectedAgent).rawValue)
+        out.enumeration(7, (choice?.destination ?? (agent == nil ? .none : .agent)).rawValue)
+        out.enumeration(8, (choice?.reason ?? (agent == nil ? .noAgent : .connectedAgent)).rawValue)
         if let agent { out.message(9, agent) }
+        if let choice { out.string(10, choice.fallback) }
         out.string(11, state.pointee.symbols[number.agent])
+        if let choice {
+            out.bool(12, true)
+            out.string(13, choice.timeZone)
+        }
         out.appendEncoded(profile.provider)  // field 14
         let ids = out.beginNested(15)
         // The arena holds provider_number_id then vapi_phone_number_id; the trunk goes between.

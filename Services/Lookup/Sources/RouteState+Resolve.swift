@@ -74,58 +74,66 @@ extension RouteState {
         return route
     }
 
-    /// The destination: the schedule's choice at `instant` when the number has
-    /// one, else (or when it chooses nobody) the connected agent.
+    /// The destination, for the general path's `Route`.
     private func decide(_ route: inout LookupV1.Route, entry: NumberEntry, slot: Int32, at instant: Date) {
-        if hasSchedule(slot) {
-            route.hasSchedule = true
-            // Evaluated in the schedule's zone, or the organisation's as it is now.
-            if let evaluator = evaluator(for: slot) {
-                route.timeZone = evaluator.timeZone
-                let (decision, source) = evaluator.evaluate(at: instant)
-                switch decision {
-                case .agent(let id):
-                    if let agent = agentOfNumber(id, entry) {
-                        route.destination = .agent
-                        route.agent = agent
-                        route.reason = Self.reason(source)
-                        return
-                    }
-                case .fallback(let destination):
-                    route.destination = .fallback
-                    route.fallbackDestination = destination
-                    route.reason = source == .fallback ? .scheduleFallback : Self.reason(source)
-                    return
-                case .unrouted:
-                    break
+        let choice = choose(slot, organization: entry.organization, connectedAgent: entry.agent, at: instant)
+        route.hasSchedule = hasSchedule(slot)
+        route.timeZone = choice.timeZone
+        route.destination = choice.destination
+        route.reason = choice.reason
+        if let agent = choice.agent { route.agent = agent.message }
+        route.fallbackDestination = choice.fallback
+    }
+
+    /// Who takes a call on the number in `slot` at `instant`, and why.
+    struct Choice {
+        var destination = LookupV1.Destination.none
+        var reason = LookupV1.RouteReason.noAgent
+        var agent: AgentEntry?
+        var fallback = ""
+        /// The zone a schedule was evaluated in.
+        var timeZone = ""
+    }
+
+    /// The schedule's choice at `instant` when the number has one, else (or
+    /// when it chooses nobody) the connected agent; an agent only when it
+    /// works for the number's `organization`.
+    func choose(_ slot: Int32, organization: UInt32, connectedAgent: UInt32, at instant: Date) -> Choice {
+        var choice = Choice()
+        let scheduled = hasSchedule(slot)
+        // Evaluated in the schedule's zone, or the organisation's as it is now.
+        if scheduled, let evaluator = evaluator(for: slot) {
+            choice.timeZone = evaluator.timeZone
+            let (decision, source) = evaluator.evaluate(at: instant)
+            switch decision {
+            case .agent(let id):
+                if !id.isEmpty, let symbol = symbols.find(id), let agent = agent(symbol, of: organization) {
+                    choice.destination = .agent
+                    choice.agent = agent
+                    choice.reason = Self.reason(source)
+                    return choice
                 }
+            case .fallback(let destination):
+                choice.destination = .fallback
+                choice.fallback = destination
+                choice.reason = source == .fallback ? .scheduleFallback : Self.reason(source)
+                return choice
+            case .unrouted:
+                break
             }
-            if let agent = agentOfNumber(symbol: entry.agent, entry) {
-                route.destination = .agent
-                route.agent = agent
-                route.reason = .scheduleConnectedAgent
-                return
-            }
-        } else if let agent = agentOfNumber(symbol: entry.agent, entry) {
-            route.destination = .agent
-            route.agent = agent
-            route.reason = .connectedAgent
-            return
         }
-        route.destination = .none
-        route.reason = .noAgent
+        if let agent = agent(connectedAgent, of: organization) {
+            choice.destination = .agent
+            choice.agent = agent
+            choice.reason = scheduled ? .scheduleConnectedAgent : .connectedAgent
+        }
+        return choice
     }
 
-    /// The agent `id`, if it exists and works for the number's organisation.
-    private func agentOfNumber(_ id: String, _ entry: NumberEntry) -> LookupV1.Agent? {
-        guard !id.isEmpty, let symbol = symbols.find(id) else { return nil }
-        return agentOfNumber(symbol: symbol, entry)
-    }
-
-    /// The agent with `symbol` (0: none), if it works for the number's organisation.
-    private func agentOfNumber(symbol: UInt32, _ entry: NumberEntry) -> LookupV1.Agent? {
-        guard symbol != 0, let agent = agent(symbol), agent.organization == entry.organization else { return nil }
-        return agent.message
+    /// The agent with `symbol` (0: none), if it works for `organization`.
+    private func agent(_ symbol: UInt32, of organization: UInt32) -> AgentEntry? {
+        guard symbol != 0, let agent = agent(symbol), agent.organization == organization else { return nil }
+        return agent
     }
 
     private static func reason(_ source: ScheduleEvaluator.Source) -> LookupV1.RouteReason {
