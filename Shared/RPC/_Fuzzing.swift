@@ -21,9 +21,13 @@ public enum _RPCFuzzing {
     /// Adds to `channel`, on its event loop, the handlers `RPCServer` gives a
     /// connection (the frame decoder, then `ServerConnectionHandler`) serving
     /// only the two inline methods above; the idle handler is left out (the
-    /// harness fires idle events itself). Everything is built per call: a
-    /// global would show up as a false leak under LeakSanitizer.
-    public static func addServerHandlers(to channel: any Channel, maximumFrameSize: Int) throws {
+    /// harness fires idle events itself). With `lanes`, the authenticated
+    /// method has a fast path (an empty message echoes as nothing) and a fast
+    /// lane's session stands in front, as `LaneServer` runs it on a socket:
+    /// answers of one chunk may then come in another order than their frames.
+    /// Everything is built per call: a global would show up as a false leak
+    /// under LeakSanitizer.
+    public static func addServerHandlers(to channel: any Channel, maximumFrameSize: Int, lanes: Bool = false) throws {
         var router = RPCRouter()
         let echo: @Sendable (TestingV1.KitchenSink, RPCContext) throws -> TestingV1.KitchenSink = { request, _ in
             if request.fString == "fail" {
@@ -34,15 +38,59 @@ public enum _RPCFuzzing {
         }
         router.registerInline(MethodDescriptor(echoMethod, access: .anonymous), echo)
         router.registerInline(MethodDescriptor(authenticatedEchoMethod, access: .anyAuthenticated), echo)
+        if lanes { router.registerFastPath(for: authenticatedEchoMethod) { payload, _, _ in payload.isEmpty } }
         var configuration = RPCServer.Configuration()
         configuration.maximumFrameSize = maximumFrameSize
+        let verifier = try TokenVerifier(hs256Secret: hs256Secret)
+        let logger = Logger(label: "rpc-fuzzing", factory: { _ in SwiftLogNoOpLogHandler() })
         let shared = ServerConnectionHandler.Shared(
-            router: router, verifier: try TokenVerifier(hs256Secret: hs256Secret), configuration: configuration,
-            logger: Logger(label: "rpc-fuzzing", factory: { _ in SwiftLogNoOpLogHandler() }),
-            metrics: RPCServerMetrics())
+            router: router, verifier: verifier, configuration: configuration, logger: logger, metrics: RPCServerMetrics())
+        if lanes {
+            let lane = LaneShared(router: router, verifier: verifier, configuration: configuration, logger: logger,
+                                  metrics: RPCServerMetrics())
+            try channel.pipeline.syncOperations.addHandler(LaneAdapter(session: LaneSession(shared: lane)))
+        }
         try channel.pipeline.syncOperations.addHandlers([
             ByteToMessageHandler(FrameDecoder(maximumFrameSize: maximumFrameSize)),
             ServerConnectionHandler(shared: shared),
         ])
+    }
+}
+
+/// A fast lane's session in a channel pipeline, for the fuzz harness: what
+/// the client sends goes through the session, its answers straight out and
+/// the relayed frames on to the handlers behind, whose answers come back
+/// through the session as `LaneServer`'s relay socket brings them.
+private final class LaneAdapter: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private var session: LaneSession
+    private var isDraining = false
+
+    init(session: LaneSession) {
+        self.session = session
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let bytes = unwrapInboundIn(data)
+        var answers = ByteBuffer(), relay = ByteBuffer()
+        bytes.withUnsafeReadableBytes { session.consume($0, fast: !isDraining, answers: &answers, relay: &relay) }
+        if answers.readableBytes > 0 { context.writeAndFlush(wrapOutboundOut(answers), promise: nil) }
+        if relay.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(relay)) }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let bytes = unwrapOutboundIn(data)
+        var answers = ByteBuffer()
+        bytes.withUnsafeReadableBytes { session.consumeRelayed($0, answers: &answers) }
+        context.write(wrapOutboundOut(answers), promise: promise)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent { isDraining = true }
+        context.fireUserInboundEventTriggered(event)
     }
 }

@@ -326,22 +326,14 @@ private final class PollThread: @unchecked Sendable {
 
     private func readClient(_ lane: Lane) {
         let fast = !draining.load(ordering: .relaxed) && shared.logger.logLevel > .debug
-        for _ in 0..<4 {
-            let count = read(lane.fd, readBuffer.baseAddress, readBuffer.count)
-            if count > 0 {
-                lane.lastRead = .now()
-                lane.session.consume(UnsafeRawBufferPointer(rebasing: readBuffer[..<count]), fast: fast,
-                                     answers: &lane.out, relay: &lane.relayOut)
-                if count < readBuffer.count { break }
-            } else if count < 0, errno == EINTR {
-                continue
-            } else if count < 0, errno == EAGAIN || errno == EWOULDBLOCK {
-                break
-            } else {
-                // End of stream, or a reset: nothing more to answer.
-                closeLane(lane)
-                return
-            }
+        let outcome = readAvailable(lane.fd, reads: 4) { chunk in
+            lane.lastRead = .now()
+            lane.session.consume(chunk, fast: fast, answers: &lane.out, relay: &lane.relayOut)
+        }
+        guard outcome == .drained else {
+            // End of stream, or a reset: nothing more to answer.
+            closeLane(lane)
+            return
         }
         if lane.relayOut.readableBytes > 0, lane.relay < 0, !openRelayChannel(lane) {
             closeLane(lane)
@@ -427,18 +419,34 @@ private final class PollThread: @unchecked Sendable {
     }
 
     private func readRelay(_ lane: Lane) {
-        while lane.relay >= 0 {
-            let count = read(lane.relay, readBuffer.baseAddress, readBuffer.count)
+        let outcome = readAvailable(lane.relay, reads: 16) { chunk in
+            lane.session.consumeRelayed(chunk, answers: &lane.out)
+        }
+        if outcome == .ended { relayEnded(lane) }
+    }
+
+    private enum ReadOutcome { case drained, ended }
+
+    /// Reads what `fd` holds, at most `reads` times (level-triggered polling
+    /// comes back for the rest), handing each chunk to `consume`: `.ended` on
+    /// end of stream or an error.
+    private func readAvailable(_ fd: CInt, reads: Int, _ consume: (UnsafeRawBufferPointer) -> Void) -> ReadOutcome {
+        var done = 0
+        while done < reads {
+            let count = read(fd, readBuffer.baseAddress, readBuffer.count)
             if count > 0 {
-                lane.session.consumeRelayed(UnsafeRawBufferPointer(rebasing: readBuffer[..<count]), answers: &lane.out)
+                consume(UnsafeRawBufferPointer(rebasing: readBuffer[..<count]))
+                done += 1
+                if count < readBuffer.count { break }
             } else if count < 0, errno == EINTR {
                 continue
             } else if count < 0, errno == EAGAIN || errno == EWOULDBLOCK {
-                return
+                break
             } else {
-                relayEnded(lane)
+                return .ended
             }
         }
+        return .drained
     }
 
     private func writeRelay(_ lane: Lane) {
