@@ -134,6 +134,25 @@ import TestSupport
         #expect(frames(feed(&lane, again, chunk: again.count).answers).map(\.callId) == [8])
     }
 
+    @Test("clients that close without reading their answers leave the server serving")
+    func peersThatLeaveEarly() async throws {
+        let server = try await RunningServer.start(lanes: true)
+        let call = framed(requestFrame(callID: 1, method: TestMethod.echoInline,
+                                       payload: TestingV1.KitchenSink.with { $0.fBytes = Array(repeating: 7, count: 4096) }.serializedBytes(),
+                                       token: Self.admin))
+        for round in 0..<20 {
+            let peer = try RawPeer(port: server.port)
+            // Answers to write after the peer is gone (some rounds also relay a call).
+            peer.send(Array([[UInt8]](repeating: call, count: 100).joined())
+                      + (round % 2 == 0 ? framed(requestFrame(callID: 2, method: TestMethod.echo, token: Self.admin)) : []))
+        }
+        let client = server.client()
+        let answer = try await client.unary(TestMethod.echoInline, TestingV1.KitchenSink.with { $0.fInt64 = 5 }, as: TestingV1.KitchenSink.self)
+        #expect(answer.fInt64 == 5)
+        client.close()
+        try await server.stop()
+    }
+
     @Test("fast and relayed calls pipelined on one connection are all answered, each frame whole")
     func pipelinedMixOnOneConnection() async throws {
         let server = try await RunningServer.start(lanes: true)

@@ -356,7 +356,8 @@ private final class PollThread: @unchecked Sendable {
     /// broken connection.
     private func flush(_ buffer: inout ByteBuffer, to fd: CInt) -> Bool {
         while buffer.readableBytes > 0 {
-            let written = buffer.withUnsafeReadableBytes { write(fd, $0.baseAddress, $0.count) }
+            // MSG_NOSIGNAL: a peer that went away is an error here, not SIGPIPE killing the process.
+            let written = buffer.withUnsafeReadableBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if written > 0 {
                 buffer.moveReaderIndex(forwardBy: written)
             } else if written < 0, errno == EINTR {
