@@ -65,6 +65,41 @@ import TestSupport
         try await server.stop()
     }
 
+    @Test(arguments: [false, true]) func quietConnectionIsClosedOnceItsCallsAreAnswered(lanes: Bool) async throws {
+        let server = try await RunningServer.start(lanes: lanes) { $0.idleTimeout = .milliseconds(300) }
+        let peer = try RawPeer(port: server.port)
+        // A call that runs past the idle timeout keeps the connection; a quiet one after it does not.
+        let slow = TestingV1.KitchenSink.with { $0.fInt32 = 600; $0.fString = "slow" }.serializedBytes()
+        let answer = await peer.call(1, method: TestMethod.echo, payload: slow, token: token(.platformAdmin))
+        #expect(answer?.status?.code == .ok)
+        let started = ContinuousClock.now
+        #expect(await peer.isClosedByServer())
+        #expect(ContinuousClock.now - started < .seconds(3))
+        try await server.stop()
+    }
+
+    @Test(arguments: [false, true]) func connectionsBeyondTheLimitAreRefused(lanes: Bool) async throws {
+        let server = try await RunningServer.start(lanes: lanes) { $0.maximumConnections = 3 }
+        var peers = try (1...3).map { _ in try RawPeer(port: server.port) }
+        for (index, peer) in peers.enumerated() {
+            let answer = await peer.call(UInt64(index + 1), method: StandardMethod.healthCheck, payload: [], token: nil)
+            #expect(answer?.status?.code == .ok)
+        }
+        let fourth = try RawPeer(port: server.port)
+        #expect(await fourth.isClosedByServer(), "a fourth connection is closed at once")
+        // A slot freed is a slot to take (once the server has seen the close).
+        peers.removeFirst()
+        var served = false
+        for _ in 0..<50 where !served {
+            let peer = try RawPeer(port: server.port)
+            served = await peer.call(9, method: StandardMethod.healthCheck, payload: [], token: nil)?.status?.code == .ok
+            if !served { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        #expect(served)
+        peers.removeAll()
+        try await server.stop()
+    }
+
     @Test(arguments: [false, true]) func stalledHalfFrameIsDroppedAfterIdleTimeout(lanes: Bool) async throws {
         let server = try await RunningServer.start(lanes: lanes) { $0.idleTimeout = .milliseconds(300) }
         let peer = try RawPeer(port: server.port)
