@@ -167,6 +167,9 @@ private final class PollThread: @unchecked Sendable {
     private var lanes: [CInt: Lane] = [:]
     private var nextPeer = 0
     private var listening = true
+    /// Set while accepting is paused because the process ran out of descriptors
+    /// or memory: the listener stays readable, so polling it would spin.
+    private var acceptPausedUntil: NIODeadline?
     private var lastSweep = NIODeadline.now()
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
 
@@ -227,7 +230,7 @@ private final class PollThread: @unchecked Sendable {
         var events = [UInt32](repeating: 0, count: Int(CPOLL_MAX_EVENTS))
         var tags = [UInt64](repeating: 0, count: Int(CPOLL_MAX_EVENTS))
         while !stopping.load(ordering: .acquiring) {
-            let count = cpoll_wait(epoll, &events, &tags, 1000)
+            let count = cpoll_wait(epoll, &events, &tags, acceptPausedUntil == nil ? 1000 : 10)
             for slot in 0..<max(0, Int(count)) {
                 let tag = tags[slot]
                 if tag == Self.wakeTag {
@@ -267,7 +270,10 @@ private final class PollThread: @unchecked Sendable {
             if fd < 0 {
                 if errno == EINTR || errno == ECONNABORTED { continue }
                 if errno != EAGAIN, errno != EWOULDBLOCK {
-                    logger.warning("accept failed", metadata: ["error": "\(String(cString: strerror(errno)))"])
+                    logger.warning("accept failed; pausing accepting for 100 ms",
+                                   metadata: ["error": "\(String(cString: strerror(errno)))"])
+                    control(CPOLL_DEL, listener, events: 0, tag: 0)
+                    acceptPausedUntil = .now() + .milliseconds(100)
                 }
                 return
             }
@@ -470,6 +476,10 @@ private final class PollThread: @unchecked Sendable {
     // MARK: Housekeeping
 
     private func housekeeping() {
+        if let until = acceptPausedUntil, NIODeadline.now() >= until {
+            acceptPausedUntil = nil
+            if listening, let listener { control(CPOLL_ADD, listener, events: CPOLL_IN, tag: Self.listenTag) }
+        }
         if draining.load(ordering: .relaxed) {
             stopListening()
             // What relays nothing can close now; the others close when their relay does.
@@ -493,7 +503,7 @@ private final class PollThread: @unchecked Sendable {
     private func stopListening() {
         guard listening, let listener else { return }
         listening = false
-        control(CPOLL_DEL, listener, events: 0, tag: 0)
+        if acceptPausedUntil == nil { control(CPOLL_DEL, listener, events: 0, tag: 0) }
         close(listener)
     }
 
