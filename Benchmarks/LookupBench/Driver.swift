@@ -30,9 +30,7 @@ final class ResolveDriver: Sendable {
                     .channelOption(.socketOption(.tcp_nodelay), value: 1)
                     .channelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandlers([
-                                ByteToMessageHandler(FrameDecoder()), Caller(template: template),
-                            ])
+                            try channel.pipeline.syncOperations.addHandler(Caller(template: template))
                         }
                     }
                     .connect(host: "127.0.0.1", port: port).get())
@@ -142,9 +140,10 @@ private final class Pacer {
 /// each answer's latency (or its error) when it arrives. Event loop only.
 ///
 /// Like redis-benchmark, it spends as little as it can per call: the request
-/// envelope is encoded once and each call appends only its id and number, and
-/// an answer is read in place for its call id and status (decoded in full
-/// only when it is an error).
+/// envelope is encoded once and each call appends only its id and number to
+/// the connection's outgoing buffer (one buffer and one write per flush, not
+/// per call); answers are split into frames in place, with no decoder stage,
+/// and read for their call id and status (decoded in full only when an error).
 private final class Caller: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
@@ -179,7 +178,10 @@ private final class Caller: ChannelInboundHandler {
     private var nextCallID: UInt64 = 1
     private(set) var outstanding = 0
     private var outcome = Load.Outcome()
-    private var pendingFlush = false
+    /// Calls written since the last flush.
+    private var outgoing: ByteBuffer?
+    /// The start of an answer not yet complete.
+    private var partial: ByteBuffer?
 
     init(template: Template) {
         self.template = template
@@ -214,31 +216,45 @@ private final class Caller: ChannelInboundHandler {
         let number = SeedSet.e164(Int.random(in: 0..<template.numbers, using: &random))
         let payloadField = 2 + number.utf8.count  // ResolveRequest { number = 1 }
         let request = template.request.count + 2 + payloadField
-        var buffer = context.channel.allocator.buffer(capacity: request + 24)
-        buffer.writeInteger(UInt32(1 + ProtoWriter.varintSize(nextCallID) + 1 + ProtoWriter.varintSize(UInt64(request)) + request))
-        buffer.writeInteger(UInt8(1 << 3))  // Frame.call_id
-        buffer.writeProtoVarint(nextCallID)
-        buffer.writeInteger(UInt8(2 << 3 | 2))  // Frame.request
-        buffer.writeProtoVarint(UInt64(request))
-        buffer.writeBytes(template.request)
-        for byte in [4 << 3 | 2, payloadField, 1 << 3 | 2, number.utf8.count] { buffer.writeInteger(UInt8(byte)) }  // Request.payload
-        buffer.writeString(number)
+        if outgoing == nil { outgoing = context.channel.allocator.buffer(capacity: 16 * (request + 24)) }
+        outgoing!.writeInteger(UInt32(1 + ProtoWriter.varintSize(nextCallID) + 1 + ProtoWriter.varintSize(UInt64(request)) + request))
+        outgoing!.writeInteger(UInt8(1 << 3))  // Frame.call_id
+        outgoing!.writeProtoVarint(nextCallID)
+        outgoing!.writeInteger(UInt8(2 << 3 | 2))  // Frame.request
+        outgoing!.writeProtoVarint(UInt64(request))
+        outgoing!.writeBytes(template.request)
+        for byte in [4 << 3 | 2, payloadField, 1 << 3 | 2, number.utf8.count] { outgoing!.writeInteger(UInt8(byte)) }  // Request.payload
+        outgoing!.writeString(number)
         sentCallIDs[slot] = nextCallID
         sentNanos[slot] = UInt64(NIODeadline.now().uptimeNanoseconds)
         nextCallID += 1
         outstanding += 1
-        context.write(NIOAny(buffer), promise: nil)
-        pendingFlush = true
     }
 
+    /// Sends the calls written since the last flush, in one write.
     func flush() {
-        guard pendingFlush, let context else { return }
-        pendingFlush = false
-        context.flush()
+        guard let buffer = outgoing, let context else { return }
+        outgoing = nil
+        context.writeAndFlush(NIOAny(buffer), promise: nil)
     }
 
+    /// Splits what arrived into answer frames, keeping an incomplete one for the next read.
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let bytes = unwrapInboundIn(data)
+        var bytes = unwrapInboundIn(data)
+        if var buffered = partial {
+            partial = nil
+            buffered.writeBuffer(&bytes)
+            bytes = buffered
+        }
+        while let length = bytes.getInteger(at: bytes.readerIndex, as: UInt32.self), bytes.readableBytes >= 4 + Int(length) {
+            bytes.moveReaderIndex(forwardBy: 4)
+            answered(bytes.readSlice(length: Int(length))!)
+        }
+        if bytes.readableBytes > 0 { partial = bytes }
+    }
+
+    /// One answer: its latency (or error) recorded; in a closed loop, the next call.
+    private func answered(_ bytes: ByteBuffer) {
         guard let (callID, failed) = bytes.withUnsafeReadableBytes(Self.answer), let sent = takeSent(callID) else {
             outcome.record(sent: nil, failure: "an undecodable or unexpected frame")
             return
