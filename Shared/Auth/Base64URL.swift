@@ -19,7 +19,11 @@ enum Base64URL {
         case 3: base64 += "="
         default: return nil
         }
-        return Data(base64Encoded: base64).map { [UInt8]($0) }
+        // Only the canonical spelling: a last character that differs in the bits
+        // past the data (unused) would decode to the same bytes, so a signature
+        // could be altered and still verify.
+        guard let bytes = Data(base64Encoded: base64).map({ [UInt8]($0) }), encode(bytes) == text else { return nil }
+        return bytes
     }
 
     private static func isAlphabet(_ byte: UInt8) -> Bool {

@@ -50,6 +50,20 @@ private var future: Int64 { Int64(Date().timeIntervalSince1970) + 600 }
         #expect(throws: AuthError(.badSignature)) { try verifier.verify(token: parts.joined(separator: ".")) }
     }
 
+    @Test("a signature re-spelt in its last character's unused bits is refused, for every token")
+    func refusesNonCanonicalSignatureSpelling() throws {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        for subject in 0..<64 {
+            let token = signer.token(for: Principal(subject: "u\(subject)", role: .platformAdmin, expiresAt: Date()))
+            #expect(throws: Never.self) { try verifier.verify(token: token) }
+            // 32 bytes in 43 characters: the last one's two low bits carry no data.
+            var characters = Array(token)
+            let last = try #require(alphabet.firstIndex(of: characters.removeLast()))
+            let respelt = String(characters) + String(alphabet[last ^ 1])
+            #expect(throws: AuthError.self, "\(respelt)") { try verifier.verify(token: respelt) }
+        }
+    }
+
     @Test func refusesWrongSecret() {
         let token = TokenSigner(hs256Secret: Array("another-secret-of-16-bytes".utf8))
             .sign(Claims(sub: "u1", role: "platform_admin", exp: future))
