@@ -80,11 +80,12 @@ public struct RPCRouter: Sendable {
     }
 
     /// Adds a fast path to `method`, an inline method registered before: the
-    /// server tries it first for calls on a connection whose token it has
-    /// already verified, without decoding the request envelope or building a
-    /// context. A fast path answers the common case only; whatever it returns
-    /// false for (nothing written) — and every error — is left to the method's
-    /// handler, which defines the answers. Tests should hold the two to the same bytes.
+    /// server then serves its connections on fast lanes (`LaneServer`), which
+    /// try it first for calls whose token they have verified (once per token),
+    /// without decoding the request envelope or building a context. A fast
+    /// path answers the common case only; whatever it returns false for
+    /// (nothing written) — and every error — is left to the method's handler,
+    /// which defines the answers. Tests should hold the two to the same bytes.
     public mutating func registerFastPath(for method: String, _ answer: @escaping FastPath) {
         guard let route = routes[method], case .inline = route.handler else {
             preconditionFailure("a fast path needs the inline method \(method) registered first")
@@ -114,7 +115,7 @@ public struct RPCRouter: Sendable {
 
 /// Writes the encoded response for `payload` (the request message's bytes)
 /// from the caller `principal` into `out` and returns true, or returns false
-/// having written nothing. Runs on the event loop: it must not block.
+/// having written nothing. Runs on a fast lane's poll thread: it must not block.
 public typealias FastPath = @Sendable (_ payload: UnsafeRawBufferPointer, _ principal: Principal?, _ out: inout ProtoWriter) -> Bool
 
 /// What an inline handler returns: the answer, or work to finish off the event loop.

@@ -201,7 +201,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         var principal: Principal?
         if let authorization {
             do {
-                principal = try tokens.verify(authorization, verifier: shared.verifier, fastRoutes: []).principal
+                principal = try tokens.verify(authorization, verifier: shared.verifier).principal
             } catch {
                 throw RPCError(.unauthenticated, error.description)
             }

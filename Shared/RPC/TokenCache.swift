@@ -33,7 +33,7 @@ struct TokenCache {
     /// The caller `authorization` names: the cached entry when it is the last
     /// token verified, else verified now (and cached when valid).
     mutating func verify(_ authorization: String, verifier: TokenVerifier,
-                         fastRoutes: [RPCRouter.FastRoute]) throws(AuthError) -> Entry {
+                         fastRoutes: [RPCRouter.FastRoute] = []) throws(AuthError) -> Entry {
         var authorization = authorization
         if let hit = authorization.withUTF8({ cached(UnsafeRawBufferPointer($0), leeway: verifier.leeway) }) {
             return hit
