@@ -309,11 +309,10 @@ let package = Package(
         .executableTarget(
             name: "LookupBench",
             dependencies: [
-                "RPC", "Protos", "Auth", "BenchSupport",
+                "RPC", "Protos", "Auth", "BenchSupport", "CPoll",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Benchmarks/LookupBench",
             swiftSettings: swiftSettings

@@ -35,6 +35,7 @@ bench_health_timeout=120  # a large projection loads before SERVING
 say() { echo "bench-lookup: $*"; }
 now_ns() { date +%s%N; }
 rss_bytes() { awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$1/status"; }
+huge_bytes() { awk '/^AnonHugePages:/ { print $2 * 1024 }' "/proc/$1/smaps_rollup"; }
 cpu_micros() { "$bench_bin/lookup-bench" cpu-micros --pid "$@"; }
 
 # 1. Setup ---------------------------------------------------------------------
@@ -54,6 +55,8 @@ bench_free_port lookup_port
 bench_start_service inventory "$inventory_port"
 bench_start_service assignment "$assignment_port" PHONE_INVENTORY_ADDR="127.0.0.1:$inventory_port"
 upstreams=(PHONE_INVENTORY_ADDR="127.0.0.1:$inventory_port" PHONE_ASSIGNMENT_ADDR="127.0.0.1:$assignment_port")
+# As compose and scripts/run.sh start lookup: its projection on huge pages (README, settings).
+lookup_env=(GLIBC_TUNABLES=glibc.malloc.hugetlb=1)
 
 # 2. Lookup with an empty projection (following no stream, it stays empty) ------
 psql_admin <<'SQL'
@@ -63,7 +66,7 @@ DO $$ BEGIN
     END IF;
 END $$;
 SQL
-bench_start_service lookup "$lookup_port"
+bench_start_service lookup "$lookup_port" "${lookup_env[@]}"
 sleep 1
 rss_empty="$(rss_bytes "$bench_last_pid")"
 bench_stop "$bench_last_pid"
@@ -95,7 +98,7 @@ say "seeded in $(((($(now_ns) - started) / 1000000))) ms (generation, COPY, VACU
 bench_health_interval=5
 postgres_cpu_before="$(cpu_micros "$postmaster" --with-children)"
 started="$(now_ns)"
-bench_start_service lookup "$lookup_port" "${upstreams[@]}"
+bench_start_service lookup "$lookup_port" "${lookup_env[@]}" "${upstreams[@]}"
 cold_start_ms=$((($(now_ns) - started) / 1000000))
 bench_health_interval=100
 lookup_pid="$bench_last_pid"
@@ -108,7 +111,8 @@ sleep 1
 rss_loaded="$(rss_bytes "$lookup_pid")"
 say "cold start: ${cold_start_ms} ms from spawn to SERVING (load from Postgres $(($(status load_micros) / 1000)) ms;" \
     "CPU: $cold_start_cpu);" \
-    "RSS $((rss_loaded / 1024 / 1024)) MiB; Resolve answers $(status response_bytes) bytes on average" \
+    "RSS $((rss_loaded / 1024 / 1024)) MiB ($(($(huge_bytes "$lookup_pid") / 1024 / 1024)) MiB on huge pages);" \
+    "Resolve answers $(status response_bytes) bytes on average" \
     "($(status sample_to_agent) sampled routes to an agent)"
 
 # 5. Resolve under load --------------------------------------------------------

@@ -57,7 +57,8 @@ start_service() {
         kill -TERM "$(cat "$run_dir/$name.pid")" 2>/dev/null || true
         sleep 1
     fi
-    PHONE_RPC_PORT="$port" PG_USER="$name" PG_PASSWORD="$name" \
+    shift 2
+    env PHONE_RPC_PORT="$port" PG_USER="$name" PG_PASSWORD="$name" "$@" \
         "$bin/$name" >>"$run_dir/$name.log" 2>&1 &
     pids+=("$!")
     echo "$!" > "$run_dir/$name.pid"
@@ -65,7 +66,8 @@ start_service() {
 
 start_service inventory "$inventory_port"
 start_service assignment "$assignment_port"
-start_service lookup "$lookup_port"
+# Lookup's projection on huge pages (README, settings).
+start_service lookup "$lookup_port" GLIBC_TUNABLES=glibc.malloc.hugetlb=1
 
 for _ in $(seq 1 100); do
     if "$bin/phonectl" health >/dev/null 2>&1; then break; fi

@@ -30,14 +30,14 @@ struct Load: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let driver = try await ResolveDriver(port: port, token: try BenchTokens.lookupReader(),
+        let driver = try ResolveDriver(port: port, token: try BenchTokens.lookupReader(),
                                              connections: connections, numbers: seed.numbers)
         let figures: [Double], outcome: Outcome
         do {
-            if warmup > 0 { _ = try await drive(driver, for: warmup, phase: 1) }
+            if warmup > 0 { _ = await drive(driver, for: warmup, phase: 1) }
             let serverBefore = try processCPUMicros(serverPid), clientBefore = try processCPUMicros(getpid())
             let started = ContinuousClock.now
-            outcome = try await drive(driver, for: seconds, phase: 2)
+            outcome = await drive(driver, for: seconds, phase: 2)
             let wall = (ContinuousClock.now - started).seconds
             let serverCPU = try processCPUMicros(serverPid) - serverBefore, clientCPU = try processCPUMicros(getpid()) - clientBefore
             let requests = Double(outcome.latencies.totalCount)
@@ -45,10 +45,10 @@ struct Load: AsyncParsableCommand {
                        Double(outcome.latencies.valueAtPercentile(99.9)), Double(serverCPU) / requests, Double(clientCPU) / requests,
                        Double(outcome.errors)]
         } catch {
-            await driver.close()
+            driver.close()
             throw error
         }
-        await driver.close()
+        driver.close()
         let mode = rate > 0 ? String(format: "paced at %.0f/s", rate)
             : "\(inFlight) in flight per connection" + (batched ? " (in batches)" : "")
         print(String(format: "%@: %d connections, %@: %.0f requests/s  p50=%.0fus p99=%.0fus p99.9=%.0fus  "
@@ -62,10 +62,10 @@ struct Load: AsyncParsableCommand {
     }
 
     /// Drives for `seconds`; each phase draws other numbers than the last.
-    private func drive(_ driver: ResolveDriver, for seconds: Double, phase: Int) async throws -> Outcome {
+    private func drive(_ driver: ResolveDriver, for seconds: Double, phase: Int) async -> Outcome {
         let end = NIODeadline.now() + .nanoseconds(Int64(seconds * 1e9))
-        return rate > 0 ? try await driver.paced(rate: rate, until: end, phase: phase)
-                        : try await driver.closedLoop(inFlight: inFlight, batched: batched, until: end, phase: phase)
+        return rate > 0 ? await driver.paced(rate: rate, until: end, phase: phase)
+                        : await driver.closedLoop(inFlight: inFlight, batched: batched, until: end, phase: phase)
     }
 
     struct Outcome: Sendable {
