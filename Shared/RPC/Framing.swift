@@ -61,37 +61,47 @@ extension ByteBuffer {
         payload.withUnsafeBytes { writeOKResponseFrame(callID: callID, payload: $0) }
     }
 
-    /// The same, for a payload in place.
+    /// The same, for a payload in place. The frame is written through one
+    /// pointer: a `writeInteger` per byte checked the buffer's uniqueness and
+    /// capacity each time, on every fast answer.
     public mutating func writeOKResponseFrame(callID: UInt64, payload: UnsafeRawBufferPointer) {
         // Response { status = 1: present and empty (OK); payload = 2 }
         let response = 2 + (payload.isEmpty ? 0 : 1 + ProtoWriter.varintSize(UInt64(payload.count)) + payload.count)
         // Frame { call_id = 1; response = 4 }
         let frame = (callID == 0 ? 0 : 1 + ProtoWriter.varintSize(callID)) + 1 + ProtoWriter.varintSize(UInt64(response)) + response
-        reserveCapacity(minimumWritableBytes: 4 + frame)
-        writeInteger(UInt32(frame))
-        if callID != 0 {
-            writeInteger(UInt8(1 << 3))
-            writeProtoVarint(callID)
-        }
-        writeInteger(UInt8(4 << 3 | 2))
-        writeProtoVarint(UInt64(response))
-        writeInteger(UInt8(1 << 3 | 2))
-        writeInteger(UInt8(0))
-        if !payload.isEmpty {
-            writeInteger(UInt8(2 << 3 | 2))
-            writeProtoVarint(UInt64(payload.count))
-            writeBytes(payload)
+        writeWithUnsafeMutableBytes(minimumWritableBytes: 4 + frame) { out in
+            var at = 0
+            func put(_ byte: UInt8) {
+                out[at] = byte
+                at += 1
+            }
+            func putVarint(_ value: UInt64) {
+                var value = value
+                while value >= 0x80 {
+                    put(UInt8(truncatingIfNeeded: value) | 0x80)
+                    value >>= 7
+                }
+                put(UInt8(value))
+            }
+            put(UInt8(truncatingIfNeeded: frame >> 24))
+            put(UInt8(truncatingIfNeeded: frame >> 16))
+            put(UInt8(truncatingIfNeeded: frame >> 8))
+            put(UInt8(truncatingIfNeeded: frame))
+            if callID != 0 {
+                put(1 << 3)
+                putVarint(callID)
+            }
+            put(4 << 3 | 2)
+            putVarint(UInt64(response))
+            put(1 << 3 | 2)
+            put(0)
+            if !payload.isEmpty {
+                put(2 << 3 | 2)
+                putVarint(UInt64(payload.count))
+                UnsafeMutableRawBufferPointer(rebasing: out[at..<at + payload.count]).copyMemory(from: payload)
+                at += payload.count
+            }
+            return at
         }
     }
-
-    /// A protobuf varint.
-    public mutating func writeProtoVarint(_ value: UInt64) {
-        var value = value
-        while value >= 0x80 {
-            writeInteger(UInt8(truncatingIfNeeded: value) | 0x80)
-            value >>= 7
-        }
-        writeInteger(UInt8(value))
-    }
-
 }

@@ -10,23 +10,27 @@ extension UUID {
     /// on every answer, and thousands per import.
     public var lowercasedString: String {
         String(unsafeUninitializedCapacity: 36) { out in
-            var count = 0
-            forEachLowercasedTextByte { byte in
-                out[count] = byte
-                count += 1
-            }
-            return count
+            writeLowercasedText(to: UnsafeMutableRawBufferPointer(out))
+            return 36
         }
     }
 
-    /// The 36 bytes of `lowercasedString`, one by one, for writers that
-    /// want them in a buffer of their own rather than as a String.
-    public func forEachLowercasedTextByte(_ body: (UInt8) -> Void) {
+    /// Writes the 36 bytes of `lowercasedString` at the start of `out` (which
+    /// has room for them), for writers that want them in a buffer of their
+    /// own rather than as a String. Lookup writes one on every answer.
+    public func writeLowercasedText(to out: UnsafeMutableRawBufferPointer) {
+        precondition(out.count >= 36, "a UUID's text takes 36 bytes")
         withUnsafeBytes(of: uuid) { bytes in
-            for (index, byte) in bytes.enumerated() {
-                if index == 4 || index == 6 || index == 8 || index == 10 { body(UInt8(ascii: "-")) }
-                body(lowercaseHexDigit(byte >> 4))
-                body(lowercaseHexDigit(byte & 0x0f))
+            var at = 0
+            for index in 0..<16 {
+                if index == 4 || index == 6 || index == 8 || index == 10 {
+                    out.storeBytes(of: UInt8(ascii: "-"), toByteOffset: at, as: UInt8.self)
+                    at += 1
+                }
+                let byte = bytes[index]
+                out.storeBytes(of: lowercaseHexDigit(byte >> 4), toByteOffset: at, as: UInt8.self)
+                out.storeBytes(of: lowercaseHexDigit(byte & 0x0f), toByteOffset: at + 1, as: UInt8.self)
+                at += 2
             }
         }
     }

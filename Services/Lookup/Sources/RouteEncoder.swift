@@ -87,13 +87,7 @@ extension RouteState {
 extension ProtoWriter {
     /// A UUID as its 36-character lower-case text, written without a String.
     mutating func uuid(_ field: UInt64, _ value: UUID) {
-        self.field(field, count: 36) { text in
-            var index = 0
-            value.forEachLowercasedTextByte { byte in
-                text[index] = byte
-                index += 1
-            }
-        }
+        self.field(field, count: 36) { value.writeLowercasedText(to: $0) }
     }
 
     /// A text from the arena, written without a String (left out when empty).

@@ -49,7 +49,7 @@ public struct ProtoWriter: Sendable {
         key(field, wireType: 2)
         varint(UInt64(count))
         let start = bytes.count
-        bytes.append(contentsOf: repeatElement(0, count: count))
+        appendZeros(count)
         bytes.withUnsafeMutableBytes { fill(UnsafeMutableRawBufferPointer(rebasing: $0[start..<start + count])) }
     }
 
@@ -89,7 +89,7 @@ public struct ProtoWriter: Sendable {
         }
         // Room for the longer length, made in place (no second buffer).
         let size = Self.varintSize(UInt64(length))
-        bytes.insert(contentsOf: repeatElement(0, count: size - 1), at: lengthAt + 1)
+        bytes.insert(contentsOf: Self.zeros[..<(size - 1)], at: lengthAt + 1)
         var value = length
         for index in lengthAt..<lengthAt + size {
             bytes[index] = UInt8(truncatingIfNeeded: value) | (index < lengthAt + size - 1 ? 0x80 : 0)
@@ -114,6 +114,19 @@ public struct ProtoWriter: Sendable {
         key(field, wireType: 0)
         varint(UInt64(bitPattern: Int64(value)))  // negative values take ten bytes, as protobuf says
     }
+
+    /// Room for `count` bytes, written next. Appending a slice of zeros is a
+    /// copy; `repeatElement` went through the generic sequence path, which
+    /// showed in lookup's profile of every answer.
+    private mutating func appendZeros(_ count: Int) {
+        if count <= Self.zeros.count {
+            bytes.append(contentsOf: Self.zeros[..<count])
+        } else {
+            bytes.append(contentsOf: repeatElement(0, count: count))
+        }
+    }
+
+    private static let zeros = [UInt8](repeating: 0, count: 64)
 
     /// The bytes a varint of `value` takes.
     public static func varintSize(_ value: UInt64) -> Int {
