@@ -209,9 +209,11 @@ let package = Package(
         /// C library calls the Glibc module does not expose (malloc_trim).
         .systemLibrary(name: "CMalloc", path: "Shared/CMalloc"),
         .systemLibrary(name: "CPoll", path: "Shared/CPoll"),
+        /// The CPU's prefetch hint, for lookup's batches of calls.
+        .systemLibrary(name: "CPrefetch", path: "Shared/CPrefetch"),
         .target(
             name: "LookupService",
-            dependencies: ["ServiceRuntime", "RPC", "Store", "Outbox", "Protos", "PhoneNumbers", "Credentials", "Auth",
+            dependencies: ["ServiceRuntime", "RPC", "Store", "Outbox", "Protos", "PhoneNumbers", "Credentials", "Auth", "CPrefetch",
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                            .product(name: "Logging", package: "swift-log")],

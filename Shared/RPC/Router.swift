@@ -27,6 +27,7 @@ public struct RPCRouter: Sendable {
         var name: [UInt8]
         var access: AccessPolicy
         var answer: FastPath
+        var warm: FastPathWarm?
     }
 
     private(set) var routes: [String: Route] = [:]
@@ -86,11 +87,14 @@ public struct RPCRouter: Sendable {
     /// path answers the common case only; whatever it returns false for
     /// (nothing written) — and every error — is left to the method's handler,
     /// which defines the answers. Tests should hold the two to the same bytes.
-    public mutating func registerFastPath(for method: String, _ answer: @escaping FastPath) {
+    /// `warm`, if given, is called first with the payloads of the method's
+    /// calls when one read brought several (see `FastPathWarm`).
+    public mutating func registerFastPath(for method: String, warm: FastPathWarm? = nil, _ answer: @escaping FastPath) {
         guard let route = routes[method], case .inline = route.handler else {
             preconditionFailure("a fast path needs the inline method \(method) registered first")
         }
-        fastRoutes.append(FastRoute(method: method, name: Array(method.utf8), access: route.descriptor.access, answer: answer))
+        fastRoutes.append(FastRoute(method: method, name: Array(method.utf8), access: route.descriptor.access,
+                                    answer: answer, warm: warm))
     }
 
     /// Registers a server-streaming method.
@@ -117,6 +121,13 @@ public struct RPCRouter: Sendable {
 /// from the caller `principal` into `out` and returns true, or returns false
 /// having written nothing. Runs on a fast lane's poll thread: it must not block.
 public typealias FastPath = @Sendable (_ payload: UnsafeRawBufferPointer, _ principal: Principal?, _ out: inout ProtoWriter) -> Bool
+
+/// Prepares a fast path for the calls of one read, before any is answered:
+/// it may ask the CPU to fetch what they will read, so that their cache
+/// misses overlap rather than come one call after another. The payloads are
+/// requests not yet authorized or validated, and valid only during the call;
+/// it must not answer, keep, or change anything.
+public typealias FastPathWarm = @Sendable (_ payloads: [UnsafeRawBufferPointer]) -> Void
 
 /// What an inline handler returns: the answer, or work to finish off the event loop.
 public enum InlineAnswer<Response: ProtoMessage>: Sendable {

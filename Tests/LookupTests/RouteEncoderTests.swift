@@ -90,6 +90,36 @@ import Testing
         #expect(scheduled >= 12, "only \(scheduled) of them had a schedule")
     }
 
+    @Test("prefetching a read's requests (found, absent, malformed, none at all) changes no answer")
+    func prefetchingChangesNoAnswer() throws {
+        let (state, keys) = state()
+        let store = RouteStore()
+        let empty = RouteStore()
+        store.replace(with: state, inventory: 300, assignment: 1 << 40)
+        let admin = Principal(subject: "t", role: .service, organizationID: nil, scopes: ["lookup:read"], expiresAt: Date() + 600)
+        let requests = keys.map { key in LookupV1.ResolveRequest.with { $0.number = key.e164 }.serializedBytes() }
+            + [LookupV1.ResolveRequest.with { $0.number = "+19995550100" }.serializedBytes(), [0x0a, 40, 0x2b], [], [0xff, 0xff]]
+        func answers(from store: RouteStore) -> [[UInt8]?] {
+            requests.map { request in
+                var out = ProtoWriter(capacity: 16)
+                let answered = request.withUnsafeBytes { LookupHandlers.fastResolve($0, admin, from: store, into: &out) }
+                return answered ? out.bytes : nil
+            }
+        }
+        for store in [store, empty] {
+            let before = answers(from: store)
+            let buffers = requests.map { request in
+                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: request.count, alignment: 1)
+                buffer.copyBytes(from: request)
+                return buffer
+            }
+            defer { buffers.forEach { $0.deallocate() } }
+            LookupHandlers.prefetchResolves(buffers.map { UnsafeRawBufferPointer($0) }, from: store)
+            #expect(answers(from: store) == before)
+        }
+        #expect(answers(from: store).compactMap { $0 }.count >= 10, "the batch holds numbers the fast path answers")
+    }
+
     @Test("Resolve's fast path answers a plain E.164 request as the encoder does, and declines everything else")
     func fastPath() throws {
         let (state, keys) = state()

@@ -1,6 +1,7 @@
 import Auth
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import Protos
 @testable import RPC
@@ -14,9 +15,11 @@ import TestSupport
 @Suite struct LaneTests {
     private static let admin = token(.platformAdmin)
 
-    private func session(maximumFrameSize: Int = 1 << 20) throws -> LaneSession {
+    private func session(maximumFrameSize: Int = 1 << 20, warm: FastPathWarm? = nil,
+                         onAnswer: @escaping @Sendable () -> Void = {}) throws -> LaneSession {
         var router = makeTestRouter()
-        router.registerFastPath(for: TestMethod.echoInline) { payload, _, out in
+        router.registerFastPath(for: TestMethod.echoInline, warm: warm) { payload, _, out in
+            onAnswer()
             for byte in payload { out.append(byte) }
             return true
         }
@@ -81,6 +84,30 @@ import TestSupport
             }
             #expect(lane.awaitingAnswers == 1, "the request waits for an answer; the cancel does not")
         }
+    }
+
+    @Test("the calls of one read are warmed together before the first is answered; a lone call is not")
+    func callsOfOneReadAreWarmedFirst() throws {
+        let log = NIOLockedValueBox<[String]>([])
+        let warm: FastPathWarm = { payloads in
+            let ids = payloads.map { (try? TestingV1.KitchenSink(serializedBytes: Array($0)).fInt64).map(String.init) ?? "?" }
+            log.withLockedValue { $0.append("warm " + ids.joined(separator: ",")) }
+        }
+        let input = framed(requestFrame(callID: 1, method: TestMethod.echoInline, payload: message(1), token: Self.admin))
+            + framed(requestFrame(callID: 2, method: TestMethod.echo, payload: message(2), token: Self.admin))
+            + framed(requestFrame(callID: 3, method: TestMethod.echoInline, payload: message(3), token: Self.admin))
+            + framed(requestFrame(callID: 4, method: TestMethod.echoInline, payload: message(4), token: Self.admin))
+        var lane = try session(warm: warm, onAnswer: { log.withLockedValue { $0.append("answer") } })
+        let (answers, _) = feed(&lane, input, chunk: input.count)
+        #expect(frames(answers).map(\.callId) == [1, 3, 4])
+        #expect(log.withLockedValue { $0 } == ["warm 1,3,4", "answer", "answer", "answer"],
+                "the other method's call is not the fast path's to warm")
+
+        log.withLockedValue { $0.removeAll() }
+        var oneByOne = try session(warm: warm, onAnswer: { log.withLockedValue { $0.append("answer") } })
+        let (answeredOneByOne, _) = feed(&oneByOne, input, chunk: 1)
+        #expect(frames(answeredOneByOne).map(\.callId) == [1, 3, 4])
+        #expect(log.withLockedValue { $0 } == ["answer", "answer", "answer"], "each read held one call at most")
     }
 
     @Test("an unverified token, another method or no token goes to the general path")

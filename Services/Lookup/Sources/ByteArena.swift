@@ -1,3 +1,4 @@
+import CPrefetch
 import Foundation
 import ServiceRuntime
 
@@ -101,6 +102,11 @@ struct ByteArena: Sendable {
         let offset = UInt32(index * Self.chunkSize + chunks[index].count)
         chunks[index] += encoded
         return offset
+    }
+
+    /// Asks the CPU to fetch the bytes at `offset`.
+    func prefetch(_ offset: UInt32) {
+        withBytes(at: offset) { if let start = $0.baseAddress { cprefetch(start) } }
     }
 
     /// The bytes from `offset` to the end of its chunk. Read through a pointer:

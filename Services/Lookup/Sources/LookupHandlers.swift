@@ -26,7 +26,9 @@ struct LookupHandlers: Sendable {
             MethodDescriptor(Self.prefix + name, access: Self.readers, idempotent: true)
         }
         router.registerInlineEncoded(method("Resolve"), resolve)
-        router.registerFastPath(for: Self.prefix + "Resolve") { [store] payload, principal, out in
+        router.registerFastPath(for: Self.prefix + "Resolve", warm: { [store] payloads in
+            Self.prefetchResolves(payloads, from: store)
+        }) { [store] payload, principal, out in
             Self.fastResolve(payload, principal, from: store, into: &out)
         }
         router.registerInline(method("BatchResolve"), batchResolve)
@@ -64,18 +66,38 @@ struct LookupHandlers: Sendable {
     /// `encodedResolve`, with no request or context to build.
     static func fastResolve(_ payload: UnsafeRawBufferPointer, _ principal: Principal?, from store: RouteStore,
                             into out: inout ProtoWriter) -> Bool {
-        var fields = ProtoFieldReader(payload)
-        var number: UnsafeRawBufferPointer?
-        while let field = fields.next() {
-            guard field.number == 1, case .bytes(let bytes) = field.value else { return false }
-            number = bytes
-        }
-        guard !fields.isMalformed, let number, number.first == UInt8(ascii: "+"),
-              let key = E164Key.digits(number.dropFirst()), let principal else { return false }
+        guard let key = fastKey(payload), let principal else { return false }
         let viewer: Viewer  // nil (every number) for platform callers: no `try?`, which would flatten it
         do { viewer = try Self.viewer(of: principal) } catch { return false }
         let applied = store.appliedToken
         return store.readInPlace { RouteState.encodedResolve(key, in: $0, viewer: viewer, applied: applied, into: &out) }
+    }
+
+    /// The number of a request the fast path takes: only a number, in canonical E.164.
+    private static func fastKey(_ payload: UnsafeRawBufferPointer) -> E164Key? {
+        var fields = ProtoFieldReader(payload)
+        var number: UnsafeRawBufferPointer?
+        while let field = fields.next() {
+            guard field.number == 1, case .bytes(let bytes) = field.value else { return nil }
+            number = bytes
+        }
+        guard !fields.isMalformed, let number, number.first == UInt8(ascii: "+") else { return nil }
+        return E164Key.digits(number.dropFirst())
+    }
+
+    /// Resolve's `FastPathWarm`: the numbers of a read's calls prefetched
+    /// together (`RouteState.prefetch`). At 16 calls per read the cache
+    /// misses of answering each in turn were a quarter of lookup's time.
+    static func prefetchResolves(_ payloads: [UnsafeRawBufferPointer], from store: RouteStore) {
+        withUnsafeTemporaryAllocation(of: E164Key.self, capacity: payloads.count) { keys in
+            var count = 0
+            for payload in payloads {
+                guard let key = fastKey(payload) else { continue }
+                keys.initializeElement(at: count, to: key)
+                count += 1
+            }
+            store.readInPlace { RouteState.prefetch(UnsafeBufferPointer(rebasing: keys[..<count]), in: $0) }
+        }
     }
 
     @Sendable func batchResolve(_ request: LookupV1.BatchResolveRequest, _ context: RPCContext) throws -> InlineAnswer<LookupV1.BatchResolveResponse> {

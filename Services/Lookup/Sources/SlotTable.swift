@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// An open-addressing hash index from a key to a slot of the numbers array,
 /// holding only 32-bit slots (the keys live in the numbers themselves): about
 /// 5 bytes per number where a `Dictionary` needs 25 to 40. The table is at
@@ -28,6 +30,17 @@ struct SlotTable: Sendable {
         if (count + 1) * 5 > slots.count * 4 { grow(hashOf) }
         place(slot, hash: hash)
         count += 1
+    }
+
+    /// The slot at `hash`'s first probe (-1: none), for prefetching: the key
+    /// may still be further along, or not in the table.
+    func firstProbe(_ hash: UInt64) -> Int32 {
+        slots[start(hash)]
+    }
+
+    /// Asks the CPU to fetch `hash`'s first probe.
+    func prefetch(_ hash: UInt64) {
+        slots.withUnsafeBufferPointer { cprefetch($0.baseAddress! + start(hash)) }
     }
 
     /// The first probe: the 32-bit hash scaled to the table (no modulo).

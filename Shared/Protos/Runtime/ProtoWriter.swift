@@ -48,9 +48,14 @@ public struct ProtoWriter: Sendable {
     public mutating func field(_ field: UInt64, count: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void) {
         key(field, wireType: 2)
         varint(UInt64(count))
-        let start = bytes.count
-        appendZeros(count)
-        bytes.withUnsafeMutableBytes { fill(UnsafeMutableRawBufferPointer(rebasing: $0[start..<start + count])) }
+        // Written on the stack, then copied: growing the array by `count` zeros
+        // went through the generic sequence path, which showed in lookup's
+        // profile of every answer (and a shared array of zeros was retained).
+        withUnsafeTemporaryAllocation(byteCount: count, alignment: 1) { room in
+            room.initializeMemory(as: UInt8.self, repeating: 0)
+            fill(room)
+            bytes.append(contentsOf: UnsafeRawBufferPointer(room))
+        }
     }
 
     /// Fields already encoded, appended as they are.
@@ -87,9 +92,13 @@ public struct ProtoWriter: Sendable {
             bytes[lengthAt] = UInt8(length)
             return
         }
-        // Room for the longer length, made in place (no second buffer).
+        // Room for the longer length, made in place (no second buffer): the
+        // contents move up by the length's extra bytes.
         let size = Self.varintSize(UInt64(length))
-        bytes.insert(contentsOf: Self.zeros[..<(size - 1)], at: lengthAt + 1)
+        for _ in 1..<size { bytes.append(0) }
+        bytes.withUnsafeMutableBytes { all in
+            (all.baseAddress! + lengthAt + size).copyMemory(from: all.baseAddress! + lengthAt + 1, byteCount: length)
+        }
         var value = length
         for index in lengthAt..<lengthAt + size {
             bytes[index] = UInt8(truncatingIfNeeded: value) | (index < lengthAt + size - 1 ? 0x80 : 0)
@@ -114,19 +123,6 @@ public struct ProtoWriter: Sendable {
         key(field, wireType: 0)
         varint(UInt64(bitPattern: Int64(value)))  // negative values take ten bytes, as protobuf says
     }
-
-    /// Room for `count` bytes, written next. Appending a slice of zeros is a
-    /// copy; `repeatElement` went through the generic sequence path, which
-    /// showed in lookup's profile of every answer.
-    private mutating func appendZeros(_ count: Int) {
-        if count <= Self.zeros.count {
-            bytes.append(contentsOf: Self.zeros[..<count])
-        } else {
-            bytes.append(contentsOf: repeatElement(0, count: count))
-        }
-    }
-
-    private static let zeros = [UInt8](repeating: 0, count: 64)
 
     /// The bytes a varint of `value` takes.
     public static func varintSize(_ value: UInt64) -> Int {

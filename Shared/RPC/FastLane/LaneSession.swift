@@ -4,13 +4,23 @@ import NIOCore
 import Protos
 
 /// A fast path and the metrics of its calls; a class, so that finding one per
-/// call copies a reference rather than every field.
+/// call copies a reference rather than every field. What a call reads is
+/// held field by field: reading one through `route` copied the whole route,
+/// retaining each of its closures and arrays, on every call.
 final class FastEndpoint: Sendable {
     let route: RPCRouter.FastRoute
+    let name: [UInt8]
+    let access: AccessPolicy
+    let answer: FastPath
+    let warm: FastPathWarm?
     let recorder: RPCServerMetrics.Recorder
 
     init(route: RPCRouter.FastRoute, recorder: RPCServerMetrics.Recorder) {
         self.route = route
+        name = route.name
+        access = route.access
+        answer = route.answer
+        warm = route.warm
         self.recorder = recorder
     }
 }
@@ -22,6 +32,8 @@ struct LaneShared: Sendable {
     var maximumFrameSize: Int
     var maximumConcurrentCallsPerConnection: Int
     var logger: Logger
+    /// Whether a fast path warms (`FastPathWarm`).
+    var warms: Bool
 
     init(router: RPCRouter, verifier: TokenVerifier, configuration: RPCServer.Configuration,
          logger: Logger, metrics: RPCServerMetrics) {
@@ -30,6 +42,7 @@ struct LaneShared: Sendable {
         maximumFrameSize = configuration.maximumFrameSize
         maximumConcurrentCallsPerConnection = configuration.maximumConcurrentCallsPerConnection
         self.logger = logger
+        warms = router.fastRoutes.contains { $0.warm != nil }
     }
 }
 
@@ -55,9 +68,12 @@ struct LaneSession {
     private var relayedCalls: Set<UInt64> = []
     /// Relayed frames the general path has yet to answer (all but cancels).
     private(set) var awaitingAnswers = 0
+    /// The payloads of one read's calls, by endpoint, for fast paths that warm.
+    private var warming: [[UnsafeRawBufferPointer]]
 
     init(shared: LaneShared) {
         self.shared = shared
+        warming = Array(repeating: [], count: shared.endpoints.count)
     }
 
     /// Consumes bytes the client sent. With `fast` false (the server is
@@ -105,6 +121,7 @@ struct LaneSession {
     /// The whole frames at the start of `input`; returns how many bytes they took.
     private mutating func consumeFrames(_ input: UnsafeRawBufferPointer, fast: Bool,
                                         answers: inout ByteBuffer, relay: inout ByteBuffer) -> Int {
+        if fast, shared.warms { warm(input) }
         var start = 0
         while input.count - start >= 4 {
             guard Self.length(in: input, at: start) <= shared.maximumFrameSize else {
@@ -123,6 +140,24 @@ struct LaneSession {
         return start
     }
 
+    /// Hands the payloads of the whole frames in `input` to their fast
+    /// paths' `warm`, for each path with two calls or more (a single call
+    /// has nothing to overlap with).
+    private mutating func warm(_ input: UnsafeRawBufferPointer) {
+        var start = 0
+        while let range = Self.frame(in: input, at: start), range.count <= shared.maximumFrameSize {
+            if let call = RawRequest(frame: UnsafeRawBufferPointer(rebasing: input[range])),
+               let index = shared.endpoints.firstIndex(where: { $0.warm != nil && call.method.matches($0.name) }) {
+                warming[index].append(call.payload)
+            }
+            start = range.upperBound
+        }
+        for index in warming.indices where !warming[index].isEmpty {
+            if warming[index].count > 1 { shared.endpoints[index].warm?(warming[index]) }
+            warming[index].removeAll(keepingCapacity: true)
+        }
+    }
+
     private mutating func noteRelayed(_ frame: UnsafeRawBufferPointer) {
         let header = FrameHeader(frame)
         if header?.kind == 5 { return }  // a cancel is not answered
@@ -137,18 +172,18 @@ struct LaneSession {
     private mutating func answerFast(_ frame: UnsafeRawBufferPointer, into answers: inout ByteBuffer) -> Bool {
         guard let call = RawRequest(frame: frame), relayedCalls.isEmpty
                 || (relayedCalls.count < shared.maximumConcurrentCallsPerConnection && !relayedCalls.contains(call.callID)),
-              let index = shared.endpoints.firstIndex(where: { call.method.matches($0.route.name) }) else { return false }
+              let index = shared.endpoints.firstIndex(where: { call.method.matches($0.name) }) else { return false }
         let fast = shared.endpoints[index]
         var token: TokenCache.Entry?
         if let authorization = call.authorization {
             token = self.token(authorization)
             guard let token, token.fastAdmitted[index] else { return false }
         } else {
-            guard fast.route.access.admits(nil) else { return false }
+            guard fast.access.admits(nil) else { return false }
         }
         let started = NIODeadline.now()
         scratch.removeAll()
-        guard fast.route.answer(call.payload, token?.principal, &scratch) else { return false }
+        guard fast.answer(call.payload, token?.principal, &scratch) else { return false }
         fast.recorder.record(started: started)
         answers.writeOKResponseFrame(callID: call.callID, payload: scratch.bytes)
         return true
