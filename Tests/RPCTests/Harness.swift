@@ -2,6 +2,7 @@ import Auth
 import Foundation
 import TestSupport
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Protos
@@ -69,16 +70,22 @@ final class RunningServer: Sendable {
     let group: ServiceGroup
     let task: Task<Void, any Error>
     let port: Int
+    /// With lanes: how many calls the fast path was warmed with, all told.
+    let warmedCalls: NIOLockedValueBox<Int>
 
     /// - Parameter lanes: serve through fast lanes (`LaneServer`), with a fast
-    ///   path for `TestMethod.echoInline` that echoes the request's bytes.
+    ///   path for `TestMethod.echoInline` that echoes the request's bytes, and
+    ///   counts the calls it is warmed with.
     static func start(
         router: RPCRouter = makeTestRouter(), lanes: Bool = false, host: String = "127.0.0.1", port: Int = 0,
         configure: (inout RPCServer.Configuration) -> Void = { _ in }
     ) async throws -> RunningServer {
         var router = router
+        let warmedCalls = NIOLockedValueBox(0)
         if lanes {
-            router.registerFastPath(for: TestMethod.echoInline) { payload, _, out in
+            router.registerFastPath(for: TestMethod.echoInline, warm: { payloads in
+                warmedCalls.withLockedValue { $0 += payloads.count }
+            }) { payload, _, out in
                 for byte in payload { out.append(byte) }
                 return true
             }
@@ -94,14 +101,16 @@ final class RunningServer: Sendable {
         let group = ServiceGroup(services: [server], logger: logger)
         let task = Task { try await group.run() }
         let address = try await server.boundAddress()
-        return RunningServer(server: server, group: group, task: task, port: address.port!)
+        return RunningServer(server: server, group: group, task: task, port: address.port!, warmedCalls: warmedCalls)
     }
 
-    private init(server: RPCServer, group: ServiceGroup, task: Task<Void, any Error>, port: Int) {
+    private init(server: RPCServer, group: ServiceGroup, task: Task<Void, any Error>, port: Int,
+                 warmedCalls: NIOLockedValueBox<Int>) {
         self.server = server
         self.group = group
         self.task = task
         self.port = port
+        self.warmedCalls = warmedCalls
     }
 
     var target: RPCTarget { RPCTarget(host: "127.0.0.1", port: port) }

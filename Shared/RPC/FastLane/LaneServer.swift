@@ -133,6 +133,15 @@ private final class Lane {
     var closing = false
     var events: UInt32 = 0
     var relayEvents: UInt32 = 0
+    /// What a read ahead of this connection's turn found (see `PollThread.readAhead`).
+    var ahead: ReadAhead?
+
+    enum ReadAhead {
+        /// Bytes in the poll thread's read-ahead buffer, valid until its next poll;
+        /// `more`: the read filled its share, so the socket may hold more.
+        case bytes(UnsafeRawBufferPointer, more: Bool)
+        case ended
+    }
 
     init(fd: CInt, peer: String, shared: LaneShared) {
         self.fd = fd
@@ -172,6 +181,9 @@ private final class PollThread: @unchecked Sendable {
     private var acceptPausedUntil: NIODeadline?
     private var lastSweep = NIODeadline.now()
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
+    /// Where `readAhead` reads the connections of one poll, side by side.
+    private let aheadBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 << 10, alignment: 16)
+    private var warmer: LaneWarmer
 
     private static let wakeTag: UInt64 = 1 << 40
     private static let listenTag: UInt64 = 1 << 41
@@ -189,6 +201,7 @@ private final class PollThread: @unchecked Sendable {
         self.gauge = gauge
         self.openRelay = openRelay
         self.logger = logger
+        warmer = LaneWarmer(shared: shared)
         epoll = cpoll_create()
         wakeup = cpoll_eventfd()
         guard epoll >= 0, wakeup >= 0 else { throw IOError(errnoCode: errno, reason: "epoll/eventfd") }
@@ -198,6 +211,7 @@ private final class PollThread: @unchecked Sendable {
 
     deinit {
         readBuffer.deallocate()
+        aheadBuffer.deallocate()
     }
 
     func start() {
@@ -231,6 +245,7 @@ private final class PollThread: @unchecked Sendable {
         var tags = [UInt64](repeating: 0, count: Int(CPOLL_MAX_EVENTS))
         while !stopping.load(ordering: .acquiring) {
             let count = cpoll_wait(epoll, &events, &tags, acceptPausedUntil == nil ? 1000 : 10)
+            if count > 1, shared.warms, fastPathsOn { readAhead(count, events, tags) }
             for slot in 0..<max(0, Int(count)) {
                 let tag = tags[slot]
                 if tag == Self.wakeTag {
@@ -330,12 +345,51 @@ private final class PollThread: @unchecked Sendable {
         writeClient(lane)
     }
 
+    /// Fast paths are off while the server drains, and when every call is logged.
+    private var fastPathsOn: Bool { !draining.load(ordering: .relaxed) && shared.logger.logLevel > .debug }
+
+    /// Reads, once each, the clients a poll found readable, before any is
+    /// served, so that the calls of all of them are warmed together
+    /// (`LaneWarmer`): at one call in flight per connection, a read holds
+    /// one call, and a poll several connections' calls.
+    private func readAhead(_ count: CInt, _ events: [UInt32], _ tags: [UInt64]) {
+        var used = 0
+        for slot in 0..<Int(count) where events[slot] & CPOLL_IN != 0 {
+            let tag = tags[slot]
+            guard tag & (Self.wakeTag | Self.listenTag | Self.relayTag) == 0,
+                  let lane = lanes[CInt(truncatingIfNeeded: tag)] else { continue }
+            let room = min(aheadBuffer.count - used, readBuffer.count)
+            guard room >= 4096 else { break }
+            let got = read(lane.fd, aheadBuffer.baseAddress! + used, room)
+            if got > 0 {
+                let bytes = UnsafeRawBufferPointer(rebasing: aheadBuffer[used..<used + got])
+                if lane.session.startsAFrame { warmer.add(bytes) }
+                lane.ahead = .bytes(bytes, more: got == room)
+                used += got
+            } else if got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+                lane.ahead = .ended
+            }
+        }
+        warmer.warm()
+    }
+
     private func readClient(_ lane: Lane) {
-        let fast = !draining.load(ordering: .relaxed) && shared.logger.logLevel > .debug
-        let outcome = readAvailable(lane.fd, reads: 4) { chunk in
+        let fast = fastPathsOn
+        func consume(_ chunk: UnsafeRawBufferPointer) {
             lane.lastRead = .now()
             lane.session.consume(chunk, fast: fast, answers: &lane.out, relay: &lane.relayOut)
         }
+        let outcome: ReadOutcome
+        switch lane.ahead {
+        case .ended:
+            outcome = .ended
+        case .bytes(let bytes, let more):
+            consume(bytes)
+            outcome = more ? readAvailable(lane.fd, reads: 3, consume) : .drained
+        case nil:
+            outcome = readAvailable(lane.fd, reads: 4, consume)
+        }
+        lane.ahead = nil
         guard outcome == .drained else {
             // End of stream, or a reset: nothing more to answer.
             closeLane(lane)

@@ -68,12 +68,9 @@ struct LaneSession {
     private var relayedCalls: Set<UInt64> = []
     /// Relayed frames the general path has yet to answer (all but cancels).
     private(set) var awaitingAnswers = 0
-    /// The payloads of one read's calls, by endpoint, for fast paths that warm.
-    private var warming: [[UnsafeRawBufferPointer]]
 
     init(shared: LaneShared) {
         self.shared = shared
-        warming = Array(repeating: [], count: shared.endpoints.count)
     }
 
     /// Consumes bytes the client sent. With `fast` false (the server is
@@ -92,6 +89,10 @@ struct LaneSession {
             if used < buffered.count { partial = Array(buffered[used...]) }
         }
     }
+
+    /// Whether bytes read next start on a frame boundary (nothing is
+    /// buffered and frames are still being found), so `LaneWarmer` can read them.
+    var startsAFrame: Bool { partial.isEmpty && !relayingAll }
 
     /// Consumes bytes the general path sent back: each whole frame joins the
     /// client's stream (a frame is never split between two writers).
@@ -121,7 +122,6 @@ struct LaneSession {
     /// The whole frames at the start of `input`; returns how many bytes they took.
     private mutating func consumeFrames(_ input: UnsafeRawBufferPointer, fast: Bool,
                                         answers: inout ByteBuffer, relay: inout ByteBuffer) -> Int {
-        if fast, shared.warms { warm(input) }
         var start = 0
         while input.count - start >= 4 {
             guard Self.length(in: input, at: start) <= shared.maximumFrameSize else {
@@ -138,24 +138,6 @@ struct LaneSession {
             start = range.upperBound
         }
         return start
-    }
-
-    /// Hands the payloads of the whole frames in `input` to their fast
-    /// paths' `warm`, for each path with two calls or more (a single call
-    /// has nothing to overlap with).
-    private mutating func warm(_ input: UnsafeRawBufferPointer) {
-        var start = 0
-        while let range = Self.frame(in: input, at: start), range.count <= shared.maximumFrameSize {
-            if let call = RawRequest(frame: UnsafeRawBufferPointer(rebasing: input[range])),
-               let index = shared.endpoints.firstIndex(where: { $0.warm != nil && call.method.matches($0.name) }) {
-                warming[index].append(call.payload)
-            }
-            start = range.upperBound
-        }
-        for index in warming.indices where !warming[index].isEmpty {
-            if warming[index].count > 1 { shared.endpoints[index].warm?(warming[index]) }
-            warming[index].removeAll(keepingCapacity: true)
-        }
     }
 
     private mutating func noteRelayed(_ frame: UnsafeRawBufferPointer) {
@@ -198,7 +180,7 @@ struct LaneSession {
     }
 
     /// The frame's declared length at `start` (which has 4 bytes).
-    private static func length(in bytes: UnsafeRawBufferPointer, at start: Int) -> Int {
+    static func length(in bytes: UnsafeRawBufferPointer, at start: Int) -> Int {
         Int(bytes[start]) << 24 | Int(bytes[start + 1]) << 16 | Int(bytes[start + 2]) << 8 | Int(bytes[start + 3])
     }
 
@@ -224,5 +206,44 @@ struct FrameHeader {
             if (2...5).contains(field.number) { kind = field.number }
         }
         if fields.isMalformed { return nil }
+    }
+}
+
+/// Gathers the calls that the reads of one poll brought, across connections,
+/// for the fast paths that warm (`FastPathWarm`), and hands each path its
+/// calls' payloads at once before any is answered: a path with two calls or
+/// more, as a single call has nothing to overlap with. Its only effect is
+/// that hint; frames are parsed again, and checked, when answered.
+struct LaneWarmer {
+    private let shared: LaneShared
+    /// Payloads by endpoint; they point into the reads, valid until `warm`.
+    private var payloads: [[UnsafeRawBufferPointer]]
+
+    init(shared: LaneShared) {
+        self.shared = shared
+        payloads = Array(repeating: [], count: shared.endpoints.count)
+    }
+
+    /// Adds the calls of the whole frames at the start of `input` (a read
+    /// that begins on a frame boundary) whose method has a fast path that warms.
+    mutating func add(_ input: UnsafeRawBufferPointer) {
+        var start = 0
+        while input.count - start >= 4 {
+            let end = start + 4 + LaneSession.length(in: input, at: start)
+            guard end - start - 4 <= shared.maximumFrameSize, end <= input.count else { return }
+            if let call = RawRequest(frame: UnsafeRawBufferPointer(rebasing: input[start + 4..<end])),
+               let index = shared.endpoints.firstIndex(where: { $0.warm != nil && call.method.matches($0.name) }) {
+                payloads[index].append(call.payload)
+            }
+            start = end
+        }
+    }
+
+    /// Warms each path with its calls gathered since the last time, and forgets them.
+    mutating func warm() {
+        for index in payloads.indices where !payloads[index].isEmpty {
+            if payloads[index].count > 1 { shared.endpoints[index].warm?(payloads[index]) }
+            payloads[index].removeAll(keepingCapacity: true)
+        }
     }
 }
