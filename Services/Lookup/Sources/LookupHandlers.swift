@@ -85,7 +85,7 @@ struct LookupHandlers: Sendable {
         return E164Key.digits(number.dropFirst())
     }
 
-    /// Resolve's `FastPathWarm`: the numbers of a read's calls prefetched
+    /// Resolve's `FastPathWarm`: the numbers of a poll's calls prefetched
     /// together (`RouteState.prefetch`). At 16 calls per read the cache
     /// misses of answering each in turn were a quarter of lookup's time.
     static func prefetchResolves(_ payloads: [UnsafeRawBufferPointer], from store: RouteStore) {

@@ -50,7 +50,7 @@ public struct ProtoWriter: Sendable {
         varint(UInt64(count))
         // Written on the stack, then copied: growing the array by `count` zeros
         // went through the generic sequence path, which showed in lookup's
-        // profile of every answer (and a shared array of zeros was retained).
+        // profile of every answer.
         withUnsafeTemporaryAllocation(byteCount: count, alignment: 1) { room in
             room.initializeMemory(as: UInt8.self, repeating: 0)
             fill(room)
