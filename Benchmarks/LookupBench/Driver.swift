@@ -10,10 +10,10 @@ import RPC
 /// one buffer and sent with one `send`, and each readable connection is read
 /// once and its answers timed in place. On a machine of two cores shared with
 /// the server, the load generator's CPU is taken from lookup: through
-/// SwiftNIO channels it spent 10.0 µs a call at 1 in flight and 2.0 µs at 16
-/// (redis-benchmark: 11.1 and 0.8); this way, 8.1 and 1.7. Each answer's
-/// envelope is decoded and its status checked; the route inside is not
-/// decoded (redis-benchmark does not parse values).
+/// SwiftNIO channels it spent 10.0 µs a call at 1 in flight and 2.0 µs at
+/// 16; this way, 7.3–8.0 and 1.5–1.7 (redis-benchmark: 10.7–11.1 and
+/// 0.8–1.1). Each answer's envelope is decoded and its status checked; the
+/// route inside is not decoded (redis-benchmark does not parse values).
 final class ResolveDriver: @unchecked Sendable {
     private let connections: [Connection]
     private let epoll: CInt
