@@ -33,14 +33,14 @@ struct TokenCache {
     /// The caller `authorization` names: the cached entry when it is the last
     /// token verified, else verified now (and cached when valid).
     mutating func verify(_ authorization: String, verifier: TokenVerifier,
-                         fastRoutes: [RPCRouter.FastRoute] = []) throws(AuthError) -> Entry {
+                         fastAccess: [AccessPolicy] = []) throws(AuthError) -> Entry {
         var authorization = authorization
         if let hit = authorization.withUTF8({ cached(UnsafeRawBufferPointer($0), leeway: verifier.leeway) }) {
             return hit
         }
         let principal = try verifier.verify(authorization: authorization)
         let verified = Entry(authorization: Array(authorization.utf8), principal: principal,
-                             fastAdmitted: fastRoutes.map { $0.access.admits(principal) })
+                             fastAdmitted: fastAccess.map { $0.admits(principal) })
         entry = verified
         return verified
     }

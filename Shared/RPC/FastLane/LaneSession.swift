@@ -4,11 +4,10 @@ import NIOCore
 import Protos
 
 /// A fast path and the metrics of its calls; a class, so that finding one per
-/// call copies a reference rather than every field. What a call reads is
-/// held field by field: reading one through `route` copied the whole route,
-/// retaining each of its closures and arrays, on every call.
+/// call copies a reference rather than every field. The route's parts are
+/// held field by field: reading one through a `FastRoute` copied the whole
+/// route, retaining each of its closures and arrays, on every call.
 final class FastEndpoint: Sendable {
-    let route: RPCRouter.FastRoute
     let name: [UInt8]
     let access: AccessPolicy
     let answer: FastPath
@@ -16,7 +15,6 @@ final class FastEndpoint: Sendable {
     let recorder: RPCServerMetrics.Recorder
 
     init(route: RPCRouter.FastRoute, recorder: RPCServerMetrics.Recorder) {
-        self.route = route
         name = route.name
         access = route.access
         answer = route.answer
@@ -176,7 +174,7 @@ struct LaneSession {
     private mutating func token(_ authorization: UnsafeRawBufferPointer) -> TokenCache.Entry? {
         if let hit = tokens.cached(authorization, leeway: shared.verifier.leeway) { return hit }
         guard let text = String(validating: authorization, as: UTF8.self) else { return nil }
-        return try? tokens.verify(text, verifier: shared.verifier, fastRoutes: shared.endpoints.map(\.route))
+        return try? tokens.verify(text, verifier: shared.verifier, fastAccess: shared.endpoints.map(\.access))
     }
 
     /// The frame's declared length at `start` (which has 4 bytes).
