@@ -314,6 +314,7 @@ let package = Package(
                 "RPC", "Protos", "Auth", "BenchSupport", "CPoll",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Benchmarks/LookupBench",

@@ -2,8 +2,11 @@
 # Lookup beside Redis and Postgres, in one run on loopback, with a million
 # numbers: resident memory per number, cold start, Resolve throughput and
 # latency (1 and 16 calls in flight per connection, the 16 also in batches as
-# redis-benchmark -P 16 sends them, and paced at half the 1-in-flight peak), CPU per request of each server, and how soon a write in assignment
-# is resolvable in lookup. Ends with a table marked against the targets.
+# redis-benchmark -P 16 sends them, and paced at half the 1-in-flight peak),
+# CPU per request of each server, and how soon a write in assignment is
+# resolvable in lookup. Redis is also driven paced at lookup's rate by the same
+# load generator, and the machine's own stalls are measured first (the bounds
+# of any tail here). Ends with a table marked against the targets.
 #
 #   scripts/bench-lookup.sh [numbers, default 1000000]
 #
@@ -47,6 +50,9 @@ bench_build lookup inventory assignment lookup-bench
 bench_secrets
 run_started="$(now_ns)"
 say "$(nproc) cores; load average $(cut -d ' ' -f 1-3 /proc/loadavg) before the run (other work on the machine skews every figure)"
+# Before anything else runs: how often the machine itself stops a thread for
+# more than 250 µs, with one core and with every core busy (as at half peak).
+"$bench_bin/lookup-bench" hiccups --seconds 3 --result-file "$bench_tmp/hiccups" | sed 's/^/bench-lookup: /'
 bench_free_port inventory_port
 bench_free_port assignment_port
 bench_free_port lookup_port

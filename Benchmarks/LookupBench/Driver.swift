@@ -2,28 +2,28 @@ import CPoll
 import Foundation
 import Glibc
 import NIOCore
-import Protos
-import RPC
 
-/// Resolve calls driven from one thread over non-blocking sockets and epoll,
-/// as redis-benchmark drives Redis: each connection's calls are written into
+/// Calls of random seeded numbers (lookup's Resolve or Redis' GET, `Wire`)
+/// driven from one thread over non-blocking sockets and epoll, as
+/// redis-benchmark drives Redis: each connection's calls are written into
 /// one buffer and sent with one `send`, and each readable connection is read
 /// once and its answers timed in place. On a machine of two cores shared with
 /// the server, the load generator's CPU is taken from lookup: through
 /// SwiftNIO channels it spent 10.0 µs a call at 1 in flight and 2.0 µs at
 /// 16; this way, 7.3–8.0 and 1.5–1.7 (redis-benchmark: 10.7–11.1 and
-/// 0.8–1.1). Each answer's envelope is decoded and its status checked; the
-/// route inside is not decoded (redis-benchmark does not parse values).
-final class ResolveDriver: @unchecked Sendable {
+/// 0.8–1.1).
+final class CallDriver: @unchecked Sendable {
     private let connections: [Connection]
     private let epoll: CInt
-    private let template: Template
+    private let wire: Wire
+    private let numbers: Int
     /// Reads land here; an incomplete answer waits in its connection.
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 8)
 
-    /// Connects `connections` sockets to lookup on 127.0.0.1:`port`.
-    init(port: Int, token: String, connections count: Int, numbers: Int) throws {
-        template = Template(token: token, numbers: numbers)
+    /// Connects `connections` sockets to the server on 127.0.0.1:`port`.
+    init(port: Int, wire: Wire, connections count: Int, numbers: Int) throws {
+        self.wire = wire
+        self.numbers = numbers
         epoll = cpoll_create()
         var made: [Connection] = []
         do {
@@ -68,7 +68,7 @@ final class ResolveDriver: @unchecked Sendable {
 
     /// Runs `body` on a thread of its own: the phase blocks in epoll, which
     /// Swift concurrency's threads must not.
-    private func onOwnThread(_ body: @escaping @Sendable (ResolveDriver) -> Load.Outcome) async -> Load.Outcome {
+    private func onOwnThread(_ body: @escaping @Sendable (CallDriver) -> Load.Outcome) async -> Load.Outcome {
         await withCheckedContinuation { continuation in
             Thread { continuation.resume(returning: body(self)) }.start()
         }
@@ -84,7 +84,7 @@ final class ResolveDriver: @unchecked Sendable {
         }
         if case .closed(let inFlight, _) = mode {
             for connection in connections {
-                for _ in 0..<inFlight { connection.call(template, &outcome) }
+                for _ in 0..<inFlight { call(connection, &outcome) }
                 flush(connection)
             }
         }
@@ -104,7 +104,7 @@ final class ResolveDriver: @unchecked Sendable {
                 }
                 while paced < due {
                     let connection = connections[paced % connections.count]
-                    connection.call(template, &outcome)
+                    call(connection, &outcome)
                     flush(connection)
                     paced += 1
                 }
@@ -139,23 +139,31 @@ final class ResolveDriver: @unchecked Sendable {
         }
         let bytes = UnsafeRawBufferPointer(rebasing: readBuffer[0..<kept + max(0, received)])
         var offset = 0
-        while bytes.count - offset >= 4 {
-            let length = Int(bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self).bigEndian)
-            guard length <= readBuffer.count - 4 else {
-                lose(connection, &outcome, "an answer of \(length) bytes, larger than the read buffer")
+        answers: while offset < bytes.count {
+            switch wire.answer(at: UnsafeRawBufferPointer(rebasing: bytes[offset...]), maximum: readBuffer.count) {
+            case .incomplete:
+                break answers
+            case .malformed(let failure):
+                lose(connection, &outcome, failure)
                 return
+            case .whole(let length, let callID, let failure):
+                connection.answered(callID: callID, failure: failure, &outcome)
+                offset += length
             }
-            guard bytes.count - offset - 4 >= length else { break }
-            connection.answered(UnsafeRawBufferPointer(rebasing: bytes[offset + 4..<offset + 4 + length]), &outcome)
-            offset += 4 + length
             guard sending, case .closed(let inFlight, let batched) = mode else { continue }
             if !batched {
-                connection.call(template, &outcome)
+                call(connection, &outcome)
             } else if connection.outstanding == 0 {
-                for _ in 0..<inFlight { connection.call(template, &outcome) }
+                for _ in 0..<inFlight { call(connection, &outcome) }
             }
         }
         connection.partial.append(contentsOf: bytes[offset...])
+    }
+
+    /// Writes one call of a random seeded number (sent at the next flush).
+    private func call(_ connection: Connection, _ outcome: inout Load.Outcome) {
+        guard connection.isOpen, let callID = connection.nextCall(&outcome) else { return }
+        wire.writeCall(index: Int.random(in: 0..<numbers, using: &connection.random), callID: callID, to: &connection.out)
     }
 
     /// Sends what the connection has written; what the socket does not take
@@ -203,22 +211,6 @@ final class ResolveDriver: @unchecked Sendable {
         var description: String
         init(_ description: String) { self.description = description }
     }
-
-    struct Template {
-        var numbers: Int
-        /// The request envelope (method, token, timeout) without its payload,
-        /// which is its last field: each call appends its own.
-        var request: [UInt8]
-
-        init(token: String, numbers: Int) {
-            self.numbers = numbers
-            var request = RpcV1.Request()
-            request.method = LookupMethods.resolve
-            request.metadata = [MetadataKey.authorization: "Bearer \(token)"]
-            request.timeoutMicros = 5_000_000
-            self.request = request.serializedBytes()
-        }
-    }
 }
 
 /// One connection: the calls it has written but not sent, the start of an
@@ -245,44 +237,28 @@ private final class Connection {
         partial.reserveCapacity(16 * 1024)
     }
 
-    /// Writes one Resolve of a random seeded number (sent at the next flush).
-    func call(_ template: ResolveDriver.Template, _ outcome: inout Load.Outcome) {
-        guard isOpen else { return }
+    /// Takes the next call id and its time, unless too many calls are out.
+    func nextCall(_ outcome: inout Load.Outcome) -> UInt64? {
         let slot = Int(nextCallID % UInt64(Self.ringSize))
         guard sentCallIDs[slot] == 0 else {
             outcome.record(sent: nil, failure: "more than \(Self.ringSize) calls out on one connection")
-            return
+            return nil
         }
-        let number = SeedSet.e164(Int.random(in: 0..<template.numbers, using: &random))
-        let payload = 2 + number.utf8.count  // ResolveRequest { number = 1 }
-        let request = template.request.count + 2 + payload
-        let frame = 1 + ProtoWriter.varintSize(nextCallID) + 1 + ProtoWriter.varintSize(UInt64(request)) + request
-        withUnsafeBytes(of: UInt32(frame).bigEndian) { out.append(contentsOf: $0) }
-        out.append(1 << 3)  // Frame.call_id
-        appendVarint(nextCallID)
-        out.append(2 << 3 | 2)  // Frame.request
-        appendVarint(UInt64(request))
-        out.append(contentsOf: template.request)
-        out.append(contentsOf: [4 << 3 | 2, UInt8(payload), 1 << 3 | 2, UInt8(number.utf8.count)])  // Request.payload
-        out.append(contentsOf: number.utf8)
+        defer { nextCallID += 1 }
         sentCallIDs[slot] = nextCallID
         sentNanos[slot] = NIODeadline.now().uptimeNanoseconds
-        nextCallID += 1
         outstanding += 1
+        return nextCallID
     }
 
-    /// One answer frame: its latency, or its error.
-    func answered(_ frame: UnsafeRawBufferPointer, _ outcome: inout Load.Outcome) {
-        guard let (callID, failed) = Self.answer(frame), let sent = takeSent(callID) else {
-            outcome.record(sent: nil, failure: "an undecodable or unexpected frame")
+    /// An answer to `callID`, or to the oldest call out when nil: its
+    /// latency, or its error.
+    func answered(callID: UInt64?, failure: String?, _ outcome: inout Load.Outcome) {
+        guard let sent = takeSent(callID ?? nextCallID - UInt64(outstanding)) else {
+            outcome.record(sent: nil, failure: failure ?? "an answer to no call out")
             return
         }
-        if failed, let decoded = try? RpcV1.Frame(serializedBytes: frame), case .response(let response) = decoded.kind,
-           let status = response.status {
-            outcome.record(sent: sent, failure: "\(status.code): \(status.message)")
-        } else {
-            outcome.record(sent: sent, failure: failed ? "an undecodable error answer" : nil)
-        }
+        outcome.record(sent: sent, failure: failure)
     }
 
     func failAll(_ failure: String, _ outcome: inout Load.Outcome) {
@@ -293,15 +269,6 @@ private final class Connection {
         outstanding = 0
     }
 
-    private func appendVarint(_ value: UInt64) {
-        var value = value
-        while value >= 0x80 {
-            out.append(UInt8(truncatingIfNeeded: value) | 0x80)
-            value >>= 7
-        }
-        out.append(UInt8(value))
-    }
-
     /// When the call `callID` was sent, if it is out (it is no longer).
     private func takeSent(_ callID: UInt64) -> NIODeadline? {
         let slot = Int(callID % UInt64(Self.ringSize))
@@ -309,28 +276,5 @@ private final class Connection {
         sentCallIDs[slot] = 0
         outstanding -= 1
         return NIODeadline.uptimeNanoseconds(sentNanos[slot])
-    }
-
-    /// A response frame's call id and whether its status is not OK; nil for
-    /// any other frame.
-    private static func answer(_ frame: UnsafeRawBufferPointer) -> (callID: UInt64, failed: Bool)? {
-        var fields = ProtoFieldReader(frame)
-        var callID: UInt64 = 0
-        var response: UnsafeRawBufferPointer?
-        while let field = fields.next() {
-            switch (field.number, field.value) {
-            case (1, .varint(let id)): callID = id
-            case (4, .bytes(let bytes)): response = bytes
-            default: return nil
-            }
-        }
-        guard !fields.isMalformed, let response else { return nil }
-        fields = ProtoFieldReader(response)
-        var failed = false
-        while let field = fields.next() {
-            // Response.status: OK is an empty message (code 0 left out).
-            if field.number == 1, case .bytes(let status) = field.value { failed = !status.isEmpty }
-        }
-        return fields.isMalformed ? nil : (callID, failed)
     }
 }

@@ -4,14 +4,16 @@ import Foundation
 import Histogram
 import NIOCore
 
-/// Resolve of random seeded numbers over many connections (`ResolveDriver`),
+/// Resolve of random seeded numbers over many connections (`CallDriver`),
 /// either as fast as answers come (a fixed number of calls in flight per
 /// connection) or paced at a fixed total rate. Prints requests/s, latency
-/// percentiles and the CPU time the lookup process and this client spent per request.
+/// percentiles and the CPU time the server process and this client spent per
+/// request. With `--redis`, the same calls go to Redis as `GET route:<index>`.
 struct Load: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Drive Resolve of a running lookup and print the figures.")
-    @Option(help: "Lookup port on 127.0.0.1.") var port: Int
-    @Option(help: "Lookup's process id, for its CPU time.") var serverPid: Int32
+    @Option(help: "Lookup's (or Redis') port on 127.0.0.1.") var port: Int
+    @Option(help: "The server's process id, for its CPU time.") var serverPid: Int32
+    @Flag(help: "Call Redis (GET of the keys redis-protocol sets) instead of lookup.") var redis = false
     @OptionGroup var seed: SeedOptions
     @Option var connections = 50
     @Option(help: "Calls in flight per connection (without --rate).") var inFlight = 1
@@ -20,7 +22,7 @@ struct Load: AsyncParsableCommand {
     @Option(help: "Total calls/s, paced; 0 = every caller calls again as soon as answered.") var rate = 0.0
     @Option(help: "Seconds of warm-up (not measured).") var warmup = 2.0
     @Option(help: "Seconds measured.") var seconds = 10.0
-    @Option(help: "Label of the printed line.") var label = "lookup"
+    @Option(help: "Label of the printed line (default: lookup, or redis GET).") var label: String?
     @Option(help: "Also write `requests/s p50 p99 p99.9 server-cpu/req client-cpu/req errors` here.") var resultFile: String?
 
     func validate() throws {
@@ -30,8 +32,8 @@ struct Load: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let driver = try ResolveDriver(port: port, token: try BenchTokens.lookupReader(),
-                                             connections: connections, numbers: seed.numbers)
+        let wire = redis ? Wire.redis : Wire.lookup(token: try BenchTokens.lookupReader())
+        let driver = try CallDriver(port: port, wire: wire, connections: connections, numbers: seed.numbers)
         let figures: [Double], outcome: Outcome
         do {
             if warmup > 0 { _ = await drive(driver, for: warmup, phase: 1) }
@@ -53,7 +55,7 @@ struct Load: AsyncParsableCommand {
             : "\(inFlight) in flight per connection" + (batched ? " (in batches)" : "")
         print(String(format: "%@: %d connections, %@: %.0f requests/s  p50=%.0fus p99=%.0fus p99.9=%.0fus  "
                      + "server CPU %.2fus/request  client CPU %.2fus/request  errors=%.0f",
-                     label, connections, mode, figures[0], figures[1], figures[2], figures[3], figures[4], figures[5], figures[6]))
+                     label ?? (redis ? "redis GET" : "lookup"), connections, mode, figures[0], figures[1], figures[2], figures[3], figures[4], figures[5], figures[6]))
         if rate > 0 { print(String(format: "  the pacer sent its latest call %.1f ms after its time", Double(outcome.pacerLagMicros) / 1000)) }
         if let first = outcome.firstError { print("  first error: \(first)") }
         if let resultFile {
@@ -62,7 +64,7 @@ struct Load: AsyncParsableCommand {
     }
 
     /// Drives for `seconds`; each phase draws other numbers than the last.
-    private func drive(_ driver: ResolveDriver, for seconds: Double, phase: Int) async -> Outcome {
+    private func drive(_ driver: CallDriver, for seconds: Double, phase: Int) async -> Outcome {
         let end = NIODeadline.now() + .nanoseconds(Int64(seconds * 1e9))
         return rate > 0 ? await driver.paced(rate: rate, until: end, phase: phase)
                         : await driver.closedLoop(inFlight: inFlight, batched: batched, until: end, phase: phase)

@@ -14,7 +14,7 @@ struct LookupBench: AsyncParsableCommand {
         commandName: "lookup-bench",
         abstract: "Benchmark the lookup service.",
         subcommands: [SeedSQL.self, RedisProtocol.self, PgbenchScript.self, Status.self, Load.self, Propagation.self,
-                      WaitHealthy.self, FreePort.self, CPUMicros.self])
+                      WaitHealthy.self, FreePort.self, CPUMicros.self, Hiccups.self])
 }
 
 enum LookupMethods {

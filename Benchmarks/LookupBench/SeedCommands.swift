@@ -69,9 +69,8 @@ struct SeedSQL: ParsableCommand {
 }
 
 /// Writes the Redis protocol (for `redis-cli --pipe`) setting one key per
-/// seeded number to the route lookup answers for it, encoded. The key is
-/// `route:` and the number's index in 12 digits (what redis-benchmark's
-/// `__rand_int__` becomes), as long as `route:+1AAANXXXXXX`.
+/// seeded number to the route lookup answers for it, encoded, under
+/// `SeedSet.redisKey`.
 struct RedisProtocol: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "redis-protocol", abstract: "Print SET commands (RESP) of every seeded number's encoded route.")
@@ -82,8 +81,7 @@ struct RedisProtocol: ParsableCommand {
         var out = OutputBuffer()
         var valueBytes = 0
         for index in 0..<set.numbers {
-            let digits = String(index)
-            let key = "route:" + String(repeating: "0", count: 12 - digits.count) + digits
+            let key = SeedSet.redisKey(index)
             let value = set.resolveResponse(index).serializedBytes()
             valueBytes += value.count
             out.append("*3\r\n$3\r\nSET\r\n$\(key.utf8.count)\r\n\(key)\r\n$\(value.count)\r\n")

@@ -26,6 +26,14 @@ struct SeedSet: Sendable {
         return "+1" + areaCodes[index / 1_000_000] + "0" + String(repeating: "0", count: 6 - line.count) + line
     }
 
+    /// Redis' key of the `index`th number's route: `route:` and the index in
+    /// 12 digits (what redis-benchmark's `__rand_int__` becomes), as long as
+    /// `route:+1AAANXXXXXX`.
+    static func redisKey(_ index: Int) -> String {
+        let digits = String(index)
+        return "route:" + String(repeating: "0", count: 12 - digits.count) + digits
+    }
+
     // MARK: Organisations and agents
 
     func organizationID(_ index: Int) -> String { "bench-org-\(index)" }

@@ -6,7 +6,10 @@
 # server-cpu/request client-cpu/request` (µs) to $bench_tmp/<name>.
 
 # Redis: one key per seeded number holding its encoded route, loaded with
-# redis-cli --pipe; redis-benchmark GET of random keys, without pipelining and -P 16.
+# redis-cli --pipe; redis-benchmark GET of random keys, without pipelining and
+# -P 16; then lookup's own load generator sending GET at lookup's paced rate
+# ($half_rate): the same pacing and timing on the same machine, so the two
+# tails can be set side by side.
 redis_compare() {
     bench_free_port redis_port
     bench_spawn redis redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
@@ -30,6 +33,9 @@ redis_compare() {
         "RSS $((redis_rss / 1024 / 1024)) MiB ($((redis_rss / numbers)) bytes per key)"
     redis_run 1
     redis_run 16
+    timeout --kill-after=5 $((warmup + seconds + 60)) "$bench_bin/lookup-bench" load --redis --port "$redis_port" \
+        --server-pid "$redis_pid" "${seed_args[@]}" --connections "$connections" --rate "$half_rate" \
+        --warmup "$warmup" --seconds "$seconds" --result-file "$bench_tmp/redis-half"
 }
 
 # pipeline: a short run (also the warm-up) sizes a measured run of about $seconds.
