@@ -125,4 +125,41 @@ import Testing
             #expect(entry.state == .assigned)
         }
     }
+
+    /// A number is 56 bytes: its flags share the E.164 key's word, and its
+    /// trunk is part of its profile. Neither may leak into the other.
+    @Test func packedNumbersKeepKeyFlagsAndTrunkApart() throws {
+        #expect(MemoryLayout<PackedNumber>.stride == 56)
+        var packed = PackedNumber(key: 999_999_999_999_999, id: UUID())  // the largest 15-digit key
+        packed.cataloged = true
+        packed.retired = true
+        packed.state = .assigned
+        packed.capabilities = Capabilities(bits: 0xf)
+        packed.hasSchedule = true
+        packed.hasCredentials = true
+        #expect(packed.key == 999_999_999_999_999)
+        packed.key = 1_000_000
+        #expect(packed.key == 1_000_000)
+        #expect(packed.cataloged && packed.retired && packed.state == .assigned && packed.hasSchedule && packed.hasCredentials)
+        #expect(packed.capabilities == Capabilities(bits: 0xf))
+        packed.retired = false
+        packed.capabilities = Capabilities(bits: 0)
+        #expect(packed.key == 1_000_000 && !packed.retired && packed.cataloged && packed.hasCredentials)
+
+        // Two numbers alike but for their trunks keep their own trunk; a third shares the first's profile.
+        var state = RouteState()
+        let ids = [UUID(), UUID(), UUID()]
+        for (index, trunk) in ["TK" + String(repeating: "a", count: 32), "TK" + String(repeating: "b", count: 32),
+                               "TK" + String(repeating: "a", count: 32)].enumerated() {
+            state.apply(.cataloged(CatalogFacts(
+                numberID: ids[index], e164: "+1999999999999\(index)", country: "US", region: "CA", numberType: "mobile",
+                provider: "twilio", providerNumberID: "PN\(index)", trunkID: trunk, vapiPhoneNumberID: "",
+                capabilities: Capabilities(bits: 1), retired: index == 1, ownerOrganizationID: nil, version: 1)))
+        }
+        let entries = try ids.map { state[try #require(state.slot(for: $0))] }
+        #expect(entries.map(\.trunkID) == ["TK" + String(repeating: "a", count: 32), "TK" + String(repeating: "b", count: 32),
+                                            "TK" + String(repeating: "a", count: 32)])
+        #expect(entries.map(\.key.e164) == ["+19999999999990", "+19999999999991", "+19999999999992"])
+        #expect(entries.map(\.retired) == [false, true, false])
+    }
 }

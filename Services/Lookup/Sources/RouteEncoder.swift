@@ -61,7 +61,7 @@ extension RouteState {
         out.appendEncoded(profile.provider)  // field 14
         let ids = out.beginNested(15)
         // The arena holds provider_number_id then vapi_phone_number_id; the trunk goes between.
-        let trunk = state.pointee.symbols[number.trunk]
+        let trunk = state.pointee.symbols[profile.trunk]
         state.pointee.arena.forEachText(at: number.providerIDs, count: 2) { index, text in
             if index == 1 { out.string(2, trunk) }
             out.text(index == 0 ? 1 : 3, text)

@@ -2,23 +2,29 @@ import Credentials
 import Foundation
 import Protos
 
-/// What numbers share in large groups: country, number type, provider and
-/// region. Numbers refer to one by index (far fewer profiles than numbers).
+/// What numbers share in large groups: country, number type, provider,
+/// region and the provider's trunk (a handful per provider account).
+/// Numbers refer to one by index (far fewer profiles than numbers).
 struct Profile: Hashable, Sendable {
     var country = ""
     var numberType = ""
     var provider = ""
     var region = ""
+    /// The trunk id's symbol (0: none).
+    var trunk: UInt32 = 0
 }
 
-/// One number as memory holds it: 64 bytes, strings as symbols or arena
+/// One number as memory holds it: 56 bytes, strings as symbols or arena
 /// offsets, and the links of its organisation's and agent's lists.
 struct PackedNumber: Sendable {
-    var key: UInt64
+    /// The E.164 key in the low 50 bits (15 digits stay below 10^15 < 2^50)
+    /// and the flags above it: bits 0 catalogued, 1 retired, 2–3 assignment
+    /// state, 4–7 capabilities, 8 has a schedule, 9 has credentials (so that
+    /// Resolve needs no lookup in `schedules` or `credentials` to know).
+    private var keyAndFlags: UInt64
     var id: UUID
     /// Index of its `Profile` (0: none).
     var profile: UInt32 = 0
-    var trunk: UInt32 = 0
     /// Arena offset of provider_number_id and vapi_phone_number_id.
     var providerIDs: UInt32 = 0
     var owner: UInt32 = 0
@@ -29,14 +35,27 @@ struct PackedNumber: Sendable {
     var previousInOrganization: Int32 = -1
     /// Singly linked list of the numbers an agent is connected to.
     var nextOfAgent: Int32 = -1
-    /// Bits 0 catalogued, 1 retired, 2–3 assignment state, 4–7 capabilities,
-    /// 8 has a schedule, 9 has credentials (so that Resolve needs no lookup
-    /// in `schedules` or `credentials` to know).
-    var flags: UInt16 = 0
+
+    private static let keyBits: UInt64 = 50
+    private static let keyMask: UInt64 = 1 << keyBits - 1
 
     init(key: UInt64, id: UUID) {
-        self.key = key
+        precondition(key <= Self.keyMask, "an E.164 key has at most 15 digits")
+        keyAndFlags = key
         self.id = id
+    }
+
+    var key: UInt64 {
+        get { keyAndFlags & Self.keyMask }
+        set {
+            precondition(newValue <= Self.keyMask, "an E.164 key has at most 15 digits")
+            keyAndFlags = keyAndFlags & ~Self.keyMask | newValue
+        }
+    }
+
+    private var flags: UInt16 {
+        get { UInt16(truncatingIfNeeded: keyAndFlags >> Self.keyBits) }
+        set { keyAndFlags = keyAndFlags & Self.keyMask | UInt64(newValue) << Self.keyBits }
     }
 
     var cataloged: Bool {
@@ -123,8 +142,11 @@ final class EncodedProfile: Sendable {
     let place: [UInt8]
     /// Route field 14.
     let provider: [UInt8]
+    /// The trunk id's symbol (route field 15.2, written between the arena's texts).
+    let trunk: UInt32
 
     init(_ profile: Profile) {
+        trunk = profile.trunk
         var place = ProtoWriter(capacity: 64)
         place.string(3, profile.country)
         place.string(4, profile.region)
@@ -215,7 +237,7 @@ struct RouteState: Sendable {
             id: packed.id, key: E164Key(value: packed.key), cataloged: packed.cataloged, retired: packed.retired,
             state: packed.state, country: profile.country, region: profile.region, numberType: profile.numberType,
             provider: profile.provider,
-            providerNumberID: ids[0], trunkID: symbols[packed.trunk], vapiPhoneNumberID: ids[1],
+            providerNumberID: ids[0], trunkID: symbols[profile.trunk], vapiPhoneNumberID: ids[1],
             capabilities: packed.capabilities, owner: packed.owner, organization: packed.organization, agent: packed.agent,
             hasCredentials: packed.hasCredentials, credentials: sealed)
     }
@@ -357,8 +379,9 @@ struct RouteState: Sendable {
     private mutating func catalog(_ entry: CatalogEntry, at slot: Int32) {
         var number = numbers[Int(slot)]
         number.cataloged = true
-        number.profile = profileIndex(entry.profile)
-        number.trunk = symbols.intern(entry.trunk)
+        var profile = entry.profile
+        profile.trunk = symbols.intern(entry.trunk)
+        number.profile = profileIndex(profile)
         // Stored again only when they changed (the arena never frees).
         if number.providerIDs == 0
             || arena.strings(at: number.providerIDs, count: 2) != [entry.providerNumberID.string, entry.vapiPhoneNumberID.string] {
