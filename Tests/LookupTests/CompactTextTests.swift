@@ -66,4 +66,35 @@ import Testing
         }
         #expect(arena.append(.empty, .empty) == 0)
     }
+
+    /// The word-at-a-time hex reader against a digit-by-digit one: every byte
+    /// value at every place of eight digits, and random digit strings.
+    @Test func hexDigitsAreReadExactlyAndNothingElseIs() {
+        func word(_ bytes: [UInt8]) -> UInt64 { bytes.enumerated().reduce(0) { $0 | UInt64($1.element) << (8 * $1.offset) } }
+        func reference(_ bytes: [UInt8]) -> UInt32? {
+            let text = String(decoding: bytes, as: UTF8.self)
+            guard bytes.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else { return nil }
+            return UInt32(text, radix: 16)
+        }
+        let base = Array("0123abcd".utf8)
+        for place in 0..<8 {
+            for value in 0...255 {
+                var bytes = base
+                bytes[place] = UInt8(value)
+                #expect(HexText.eightDigits(word(bytes)) == reference(bytes), "byte \(value) at \(place)")
+            }
+        }
+        var random = SystemRandomNumberGenerator()
+        let digits = Array("0123456789abcdef".utf8)
+        for _ in 0..<10_000 {
+            let bytes = (0..<8).map { _ in digits.randomElement(using: &random)! }
+            #expect(HexText.eightDigits(word(bytes)) == reference(bytes))
+        }
+        let uuid = UUID()
+        var text = uuid.uuidString.lowercased()
+        #expect(text.withUTF8 { HexText.uuid($0) } == uuid)
+        var misplaced = text.replacingOccurrences(of: "-", with: "")  // 32 digits, no dashes: not a UUID
+        misplaced += "----"
+        #expect(misplaced.withUTF8 { HexText.uuid($0) } == nil)
+    }
 }

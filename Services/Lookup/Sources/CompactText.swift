@@ -83,20 +83,49 @@ enum HexText {
     static func uuid(_ text: UnsafeBufferPointer<UInt8>) -> UUID? {
         guard text.count == 36, text[8] == UInt8(ascii: "-"), text[13] == UInt8(ascii: "-"),
               text[18] == UInt8(ascii: "-"), text[23] == UInt8(ascii: "-") else { return nil }
-        var high: UInt64 = 0, low: UInt64 = 0
-        guard accumulate(text[0..<8], into: &high), accumulate(text[9..<13], into: &high),
-              accumulate(text[14..<18], into: &high), accumulate(text[19..<23], into: &low),
-              accumulate(text[24..<36], into: &low) else { return nil }
+        let bytes = UnsafeRawPointer(text.baseAddress!)
+        func word(_ first: Int, _ second: Int) -> UInt64 {
+            UInt64(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: first, as: UInt32.self)))
+                | UInt64(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: second, as: UInt32.self))) << 32
+        }
+        guard let a = eightDigits(word(0, 4)), let b = eightDigits(word(9, 14)), let c = eightDigits(word(19, 24)),
+              let d = eightDigits(UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 28, as: UInt64.self))) else { return nil }
+        let high = UInt64(a) << 32 | UInt64(b), low = UInt64(c) << 32 | UInt64(d)
         return UUID(uuid: unsafeBitCast((high.bigEndian, low.bigEndian), to: uuid_t.self))
     }
 
     /// Exactly 32 lowercase hex digits as 128 bits, high half first.
     static func bits128(_ digits: Slice<UnsafeBufferPointer<UInt8>>) -> (high: UInt64, low: UInt64)? {
-        var high: UInt64 = 0, low: UInt64 = 0
-        guard digits.count == 32, accumulate(digits.prefix(16), into: &high), accumulate(digits.suffix(16), into: &low) else {
-            return nil
+        guard digits.count == 32 else { return nil }
+        let bytes = UnsafeRawPointer(digits.base.baseAddress! + digits.startIndex)
+        var words: (UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0)
+        for index in 0..<4 {
+            let word = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self))
+            guard let value = eightDigits(word) else { return nil }
+            withUnsafeMutableBytes(of: &words) { $0.storeBytes(of: value, toByteOffset: index * 4, as: UInt32.self) }
         }
-        return (high, low)
+        return (UInt64(words.0) << 32 | UInt64(words.1), UInt64(words.2) << 32 | UInt64(words.3))
+    }
+
+    /// Eight lowercase hex digits, read as a little-endian word (the first
+    /// digit in the lowest byte), as their 32-bit value; nil if any byte is not one. All
+    /// eight at once in one word's lanes: the start-up load parses two ids
+    /// per row, and a loop per digit was a tenth of its CPU.
+    @inline(__always)
+    static func eightDigits(_ word: UInt64) -> UInt32? {
+        let ones: UInt64 = 0x0101_0101_0101_0101, tops: UInt64 = 0x8080_8080_8080_8080
+        // For bytes below 0x80, each lane's top bit of `x + (0x80 - low)` says x >= low,
+        // and of `x + (0x7f - high)` says x > high; no carry crosses a lane.
+        func atLeast(_ low: UInt64) -> UInt64 { (word &+ ones &* (0x80 - low)) & tops }
+        func above(_ high: UInt64) -> UInt64 { (word &+ ones &* (0x7f - high)) & tops }
+        let digit = atLeast(0x30) & ~above(0x39), letter = atLeast(0x61) & ~above(0x66)
+        guard word & tops == 0, digit | letter == tops else { return nil }
+        // '0'–'9' keep their low nibble; 'a'–'f' (low nibble 1–6) gain 9.
+        let nibbles = word & (ones &* 0x0f) &+ (letter >> 7) &* 9
+        // Pairs, then quads, then all eight, the first digit most significant.
+        let pairs = (nibbles << 4 | nibbles >> 8) & 0x00ff_00ff_00ff_00ff
+        let quads = (pairs << 8 | pairs >> 16) & 0x0000_ffff_0000_ffff
+        return UInt32(truncatingIfNeeded: quads << 16 | quads >> 32)
     }
 
     /// A SID's text: its two letters, then 32 lowercase hex digits.
@@ -119,17 +148,5 @@ enum HexText {
             let word = index < 16 ? high : low
             body(lowercaseHexDigit(UInt8(truncatingIfNeeded: word >> (60 - 4 * UInt64(index % 16))) & 0xf))
         }
-    }
-
-    /// Shifts the value of each digit into `value`; false at a character that is not one.
-    private static func accumulate(_ digits: Slice<UnsafeBufferPointer<UInt8>>, into value: inout UInt64) -> Bool {
-        // Without a branch per digit: a bad character only clears `valid`.
-        var valid = true
-        for character in digits {
-            let decimal = character &- UInt8(ascii: "0"), letter = character &- UInt8(ascii: "a")
-            valid = valid && (decimal < 10 || letter < 6)
-            value = value << 4 | UInt64(decimal < 10 ? decimal : letter &+ 10) & 0xf
-        }
-        return valid
     }
 }

@@ -43,7 +43,9 @@ enum ProjectionLoader {
             // database thread decodes them (no string per cell, no text forms of
             // uuid and bytea) and this task loads earlier batches into memory.
             try await transaction.copyOut("SELECT \(LoadedNumber.columns) FROM numbers", transform: LoadedNumber.init) { batch in
-                for index in batch.indices { state.load(batch[index]) }  // borrowed, not copied out
+                // Read in place: an array's subscript copied each row out (a memmove
+                // and a retain and release of each of its strings).
+                batch.withUnsafeBufferPointer { state.load($0) }
             }
             for row in try await transaction.query("SELECT number_id, schedule FROM schedules") {
                 let schedule = try AssignmentV1.Schedule(serializedBytes: try row.decode([UInt8].self, at: 1))

@@ -97,7 +97,11 @@ extension RouteState {
         state.pointee.numbers.withUnsafeBufferPointer { numbers in
             for key in keys {
                 let slot = Int(state.pointee.byKey.firstProbe(SlotTable.hash(key.value)))
-                if slot >= 0, slot < numbers.count { cprefetch(numbers.baseAddress! + slot) }
+                guard slot >= 0, slot < numbers.count else { continue }
+                // 56 bytes a number: most span two cache lines, so both are asked for.
+                let number = UnsafeRawPointer(numbers.baseAddress! + slot)
+                cprefetch(number)
+                cprefetch(number + MemoryLayout<PackedNumber>.size - 1)
             }
             for key in keys {
                 let slot = Int(state.pointee.byKey.firstProbe(SlotTable.hash(key.value)))

@@ -358,6 +358,24 @@ struct RouteState: Sendable {
         return slot
     }
 
+    /// Adds a batch of rows read at start-up, asking the CPU a few rows ahead
+    /// for where each row's inserts and symbol lookups will land: a million
+    /// rows at random places in the indexes and the symbol table otherwise
+    /// wait for memory one by one (a sixth of the load's CPU).
+    mutating func load(_ rows: UnsafeBufferPointer<LoadedNumber>) {
+        let ahead = 8
+        for index in rows.indices {
+            if index + ahead < rows.count {
+                let row = rows[index + ahead]
+                byKey.prefetch(SlotTable.hash(row.key.value))
+                byID.prefetch(Self.hash(row.id))
+                symbols.prefetch(row.organization)
+                symbols.prefetch(row.agent)
+            }
+            load(rows[index])
+        }
+    }
+
     /// Adds a number read from lookup's schema at start-up. Every row there is
     /// a different number (by id and by E.164), so no index is searched first.
     mutating func load(_ number: LoadedNumber) {
