@@ -162,4 +162,30 @@ import Testing
         #expect(entries.map(\.key.e164) == ["+19999999999990", "+19999999999991", "+19999999999992"])
         #expect(entries.map(\.retired) == [false, true, false])
     }
+
+    /// A number that changes its E.164 is found by the new one only, and the
+    /// change is made in place (it once copied every number).
+    @Test func aNumberChangingItsE164IsFoundByTheNewOneOnly() throws {
+        var state = RouteState(expectedNumbers: 100)
+        state.apply(.organization(.with { $0.id = "org"; $0.timeZone = "UTC" }))
+        let ids = (0..<100).map { _ in UUID() }
+        func catalog(_ index: Int, _ e164: String) {
+            state.apply(.cataloged(CatalogFacts(
+                numberID: ids[index], e164: e164, country: "US", region: "CA", numberType: "mobile", provider: "twilio",
+                providerNumberID: "PN\(index)", trunkID: "", vapiPhoneNumberID: "", capabilities: Capabilities(bits: 1),
+                retired: false, ownerOrganizationID: nil, version: 1)))
+        }
+        for index in ids.indices { catalog(index, "+1415555\(String(format: "%04d", index))") }
+        let storage = state.numbers.withUnsafeBufferPointer { $0.baseAddress }
+        catalog(42, "+16505550042")
+        #expect(state.numbers.withUnsafeBufferPointer { $0.baseAddress } == storage)
+        let slot = try #require(state.slot(for: ids[42]))
+        #expect(state.slot(for: E164Key(e164: "+16505550042")!) == slot)
+        #expect(state.slot(for: E164Key(e164: "+14155550042")!) == nil)
+        #expect(state[slot].key.e164 == "+16505550042" && state[slot].providerNumberID == "PN42")
+        for index in ids.indices where index != 42 {
+            #expect(state.slot(for: E164Key(e164: "+1415555\(String(format: "%04d", index))")!) == state.slot(for: ids[index]))
+        }
+        #expect(state.numberCount == 100)
+    }
 }

@@ -337,11 +337,16 @@ struct RouteState: Sendable {
         if let slot = slot(for: id) {
             let old = numbers[Int(slot)].key
             if old != key.value {
-                var numbers = self.numbers
-                byKey.remove(slot, hash: SlotTable.hash(old)) { SlotTable.hash(numbers[Int($0)].key) }
+                do {
+                    // A second reference for the tables' rehashing, dropped before the
+                    // key is written: writing through a shared array copied all of it.
+                    let numbers = self.numbers
+                    byKey.remove(slot, hash: SlotTable.hash(old)) { SlotTable.hash(numbers[Int($0)].key) }
+                    byKey.insert(slot, hash: SlotTable.hash(key.value)) {
+                        SlotTable.hash($0 == slot ? key.value : numbers[Int($0)].key)
+                    }
+                }
                 numbers[Int(slot)].key = key.value
-                byKey.insert(slot, hash: SlotTable.hash(key.value)) { SlotTable.hash(numbers[Int($0)].key) }
-                self.numbers = numbers
             }
             return slot
         }
