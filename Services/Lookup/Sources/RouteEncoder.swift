@@ -35,23 +35,24 @@ extension RouteState {
         // The packed number and its profile as they are: no `NumberEntry` of Strings.
         let number = state.pointee.numbers[Int(slot)]
         guard !number.retired, number.state == .assigned, number.organization != 0,
-              let organization = state.pointee.organizations[number.organization]?.encoded else { return false }
+              let organization = state.pointee.encodedOrganizations.place(number.organization) else { return false }
         let profile = state.pointee.encodedProfiles[Int(number.profile)]
         // A schedule is evaluated as the general path does; otherwise the
         // connected agent, looked up here without the general path's detour.
         let choice = number.hasSchedule ? state.pointee.choose(slot, organization: number.organization,
                                                                connectedAgent: number.agent, at: instant ?? Date()) : nil
-        let agent = choice.map { $0.agent?.encoded }
-            ?? state.pointee.agents[number.agent].flatMap { $0.organization == number.organization ? $0.encoded : nil }
+        let agentSymbol = choice?.agentSymbol ?? number.agent  // 0: none
+        let agent = agentSymbol == 0 ? nil : state.pointee.encodedAgents.place(agentSymbol)
+            .flatMap { $0.organization == number.organization ? $0 : nil }
 
         let route = out.beginNested(1)  // ResolveResponse.route
         out.uuid(1, number.id)
         out.field(2, count: key.e164Count) { key.writeE164(to: $0) }
         out.appendEncoded(profile.place)  // fields 3 to 5
-        out.message(6, organization)
+        state.pointee.encodedOrganizations.bytes.withUnsafeBytes { out.message(6, Self.slice($0, organization)) }
         out.enumeration(7, (choice?.destination ?? (agent == nil ? .none : .agent)).rawValue)
         out.enumeration(8, (choice?.reason ?? (agent == nil ? .noAgent : .connectedAgent)).rawValue)
-        if let agent { out.message(9, agent) }
+        if let agent { state.pointee.encodedAgents.bytes.withUnsafeBytes { out.message(9, Self.slice($0, agent)) } }
         if let choice { out.string(10, choice.fallback) }
         out.string(11, state.pointee.symbols[number.agent])
         if let choice {
@@ -82,6 +83,11 @@ extension RouteState {
         out.uint64(2, applied.assignment)
         out.endNested(token)
         return true
+    }
+
+    @inline(__always)
+    private static func slice(_ bytes: UnsafeRawBufferPointer, _ place: EncodedBySymbol.Place) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: bytes[Int(place.offset)..<Int(place.offset + place.count)])
     }
 }
 

@@ -90,6 +90,8 @@ extension RouteState {
         var destination = LookupV1.Destination.none
         var reason = LookupV1.RouteReason.noAgent
         var agent: AgentEntry?
+        /// The chosen agent's symbol (0: none).
+        var agentSymbol: UInt32 = 0
         var fallback = ""
         /// The zone a schedule was evaluated in.
         var timeZone = ""
@@ -110,6 +112,7 @@ extension RouteState {
                 if !id.isEmpty, let symbol = symbols.find(id), let agent = agent(symbol, of: organization) {
                     choice.destination = .agent
                     choice.agent = agent
+                    choice.agentSymbol = symbol
                     choice.reason = Self.reason(source)
                     return choice
                 }
@@ -125,6 +128,7 @@ extension RouteState {
         if let agent = agent(connectedAgent, of: organization) {
             choice.destination = .agent
             choice.agent = agent
+            choice.agentSymbol = connectedAgent
             choice.reason = scheduled ? .scheduleConnectedAgent : .connectedAgent
         }
         return choice

@@ -110,29 +110,25 @@ struct NumberEntry: Sendable {
     var credentials: SealedCredentials?
 }
 
-/// A class, as `OrganizationEntry` and `EncodedProfile`: Resolve reads one
-/// per call, and a copy is then one reference, not every field of a message.
+/// A class, as `OrganizationEntry` and `EncodedProfile`: the general path
+/// reads one per call, and a copy is then one reference, not every field of a
+/// message. Encoded routes embed agents and organisations from
+/// `RouteState.encodedAgents` and `encodedOrganizations` instead.
 final class AgentEntry: Sendable {
     let organization: UInt32
     let message: LookupV1.Agent
-    /// The message in wire format, embedded as is in encoded routes.
-    let encoded: [UInt8]
 
     init(organization: UInt32, message: LookupV1.Agent) {
         self.organization = organization
         self.message = message
-        encoded = message.serializedBytes()
     }
 }
 
 final class OrganizationEntry: Sendable {
     let message: LookupV1.Organization
-    /// The message in wire format, embedded as is in encoded routes.
-    let encoded: [UInt8]
 
     init(_ message: LookupV1.Organization) {
         self.message = message
-        encoded = message.serializedBytes()
     }
 }
 
@@ -187,6 +183,9 @@ struct RouteState: Sendable {
     /// Slug and external id → organisation symbol, for ResolveTenant.
     private var organizationAliases: [String: UInt32] = [:]
     private(set) var agents: [UInt32: AgentEntry] = [:]
+    /// The same organisations and agents in wire format, for `encodedResolve`.
+    private(set) var encodedOrganizations = EncodedBySymbol()
+    private(set) var encodedAgents = EncodedBySymbol()
     private var schedules: [Int32: ScheduleEntry] = [:]
     /// First number and count of each organisation's list.
     private var organizationLists = SymbolMap<(first: Int32, count: Int)>()
@@ -316,14 +315,19 @@ struct RouteState: Sendable {
         case .organization(let organization): upsertOrganization(organization)
         case .organizationDeleted(let id): deleteOrganization(id)
         case .agent(let agent):
-            let organization = symbols.intern(agent.organizationId)
-            agents[symbols.intern(agent.id)] = AgentEntry(organization: organization, message: .with {
+            let organization = symbols.intern(agent.organizationId), symbol = symbols.intern(agent.id)
+            let entry = AgentEntry(organization: organization, message: .with {
                 $0.id = agent.id
                 $0.name = agent.name
                 $0.externalAssistantId = agent.externalAssistantId
             })
+            agents[symbol] = entry
+            encodedAgents.set(symbol, entry.message.serializedBytes(), organization: organization)
         case .agentDeleted(let id):
-            if let symbol = symbols.find(id) { agents[symbol] = nil }
+            if let symbol = symbols.find(id) {
+                agents[symbol] = nil
+                encodedAgents.remove(symbol)
+            }
         }
     }
 
@@ -512,22 +516,28 @@ struct RouteState: Sendable {
             organizationAliases[previous.message.slug] = nil
             organizationAliases[previous.message.externalId] = nil
         }
-        organizations[symbol] = OrganizationEntry(.with {
+        let entry = OrganizationEntry(.with {
             $0.id = organization.id
             $0.slug = organization.slug
             $0.externalId = organization.externalId
             $0.name = organization.name
             $0.timeZone = organization.timeZone
         })
+        organizations[symbol] = entry
+        encodedOrganizations.set(symbol, entry.message.serializedBytes())
         if !organization.slug.isEmpty { organizationAliases[organization.slug] = symbol }
         if !organization.externalId.isEmpty { organizationAliases[organization.externalId] = symbol }
     }
 
     private mutating func deleteOrganization(_ id: String) {
         guard let symbol = symbols.find(id), let previous = organizations.removeValue(forKey: symbol)?.message else { return }
+        encodedOrganizations.remove(symbol)
         organizationAliases[previous.slug] = nil
         organizationAliases[previous.externalId] = nil
         // Its agents go with it (assignment deletes them by cascade).
-        agents = agents.filter { $0.value.organization != symbol }
+        for (agent, entry) in agents where entry.organization == symbol {
+            agents[agent] = nil
+            encodedAgents.remove(agent)
+        }
     }
 }

@@ -70,6 +70,13 @@ public struct ProtoWriter: Sendable {
         bytes.append(contentsOf: encoded)
     }
 
+    /// A message already encoded, from bytes in place.
+    public mutating func message(_ field: UInt64, _ encoded: UnsafeRawBufferPointer) {
+        key(field, wireType: 2)
+        varint(UInt64(encoded.count))
+        bytes.append(contentsOf: encoded)
+    }
+
     /// A message written by `body`, its length put in front afterwards.
     public mutating func nested(_ field: UInt64, _ body: (inout ProtoWriter) -> Void) {
         let start = beginNested(field)
