@@ -6,8 +6,8 @@ import ServiceRuntime
 /// Resolve's answer in protobuf wire format, written straight from the
 /// projection: no `LookupV1.Route` of Swift strings and nested messages to
 /// build, copy into C structs and pack on every inbound call. Organisations,
-/// agents and profiles are kept encoded (`OrganizationEntry`, `AgentEntry`,
-/// `EncodedProfile`) and embedded as they are. It covers numbers routed to
+/// agents and profiles are kept encoded (`EncodedBySymbol`, `EncodedProfile`)
+/// and embedded as they are. It covers numbers routed to
 /// an organisation, answered without credentials: nearly every call. The
 /// others, and every error, take the general path, and a test holds both
 /// paths to the same answers.
