@@ -38,9 +38,7 @@ public struct ProtoWriter: Sendable {
     /// A bytes or string field from bytes in place (left out when empty).
     public mutating func data(_ field: UInt64, _ value: UnsafeRawBufferPointer) {
         guard !value.isEmpty else { return }
-        key(field, wireType: 2)
-        varint(UInt64(value.count))
-        bytes.append(contentsOf: value)
+        message(field, value)
     }
 
     /// A length-delimited field of exactly `count` bytes, which `fill` writes
@@ -65,9 +63,7 @@ public struct ProtoWriter: Sendable {
 
     /// A message already encoded.
     public mutating func message(_ field: UInt64, _ encoded: [UInt8]) {
-        key(field, wireType: 2)
-        varint(UInt64(encoded.count))
-        bytes.append(contentsOf: encoded)
+        encoded.withUnsafeBytes { message(field, $0) }
     }
 
     /// A message already encoded, from bytes in place.
