@@ -60,10 +60,22 @@ let package = Package(
             path: "Shared/CPhoneNumberShim",
             linkerSettings: [
                 .linkedLibrary("phonenumber"),
-                .linkedLibrary("geocoding"),
                 .linkedLibrary("icuuc"),
                 .linkedLibrary("icui18n"),   // ICU regular expressions, used directly by the shim
                 .linkedLibrary("protobuf"),  // libphonenumber's metadata classes
+                .linkedLibrary("stdc++"),
+            ]
+        ),
+        /// libphonenumber's geocoder, apart: loading libgeocoding costs a process
+        /// 14 MB resident, so only services that geocode link it.
+        .target(
+            name: "CPhoneNumberGeocoding",
+            dependencies: ["CPhoneNumberShim"],
+            path: "Shared/CPhoneNumberGeocoding",
+            linkerSettings: [
+                .linkedLibrary("geocoding"),
+                .linkedLibrary("phonenumber"),
+                .linkedLibrary("icuuc"),
                 .linkedLibrary("stdc++"),
             ]
         ),
@@ -81,6 +93,13 @@ let package = Package(
             name: "PhoneNumbers",
             dependencies: ["CPhoneNumberShim"],
             path: "Shared/PhoneNumbers",
+            swiftSettings: swiftSettings
+        ),
+        /// Where a `PhoneNumber` is, in words (libphonenumber's geocoder).
+        .target(
+            name: "PhoneNumberGeocoding",
+            dependencies: ["PhoneNumbers", "CPhoneNumberShim", "CPhoneNumberGeocoding"],
+            path: "Shared/PhoneNumberGeocoding",
             swiftSettings: swiftSettings
         ),
         /// Swift message types generated from proto/, encoded by protobuf-c.
@@ -181,8 +200,8 @@ let package = Package(
 
         .target(
             name: "InventoryService",
-            dependencies: ["ServiceRuntime", "RPC", "Store", "Outbox", "Protos", "PhoneNumbers", "Credentials", "Auth",
-                           .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ServiceRuntime", "RPC", "Store", "Outbox", "Protos", "PhoneNumbers", "PhoneNumberGeocoding",
+                           "Credentials", "Auth", .product(name: "Logging", package: "swift-log")],
             path: "Services/Inventory/Sources",
             swiftSettings: swiftSettings
         ),
@@ -358,7 +377,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PhoneNumbersTests",
-            dependencies: ["PhoneNumbers", "CPhoneNumberShim"],
+            dependencies: ["PhoneNumbers", "PhoneNumberGeocoding", "CPhoneNumberShim", "CPhoneNumberGeocoding"],
             path: "Tests/PhoneNumbersTests",
             swiftSettings: swiftSettings
         ),

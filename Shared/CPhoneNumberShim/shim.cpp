@@ -15,7 +15,6 @@
 #include <unordered_map>
 #include <vector>
 
-#include <phonenumbers/geocoding/phonenumber_offline_geocoder.h>
 #include <phonenumbers/phonemetadata.pb.h>
 #include <phonenumbers/phonenumber.pb.h>
 #include <phonenumbers/phonenumberutil.h>
@@ -88,7 +87,6 @@ namespace {
 
 using i18n::phonenumbers::PhoneNumber;
 using i18n::phonenumbers::PhoneNumberDesc;
-using i18n::phonenumbers::PhoneNumberOfflineGeocoder;
 using i18n::phonenumbers::PhoneNumberUtil;
 using i18n::phonenumbers::PhoneMetadata;
 // The class that reaches PhoneNumberUtil's private steps, by its borrowed name.
@@ -103,30 +101,12 @@ constexpr size_t kMaxTextLength = 1024;
 // than this cannot be one, so we do not look further into the C string.
 constexpr size_t kMaxRegionLength = 8;
 
-// ICU locale ids are short; this bounds the scan of an untrusted C string.
-constexpr size_t kMaxLocaleLength = 64;
-
 const char kUnknownRegion[] = "ZZ";
 
 const PhoneNumberUtil& Util() {
     // GetInstance() is libphonenumber's thread-safe singleton; the first
     // call loads the metadata.
     return *PhoneNumberUtil::GetInstance();
-}
-
-// The geocoder is costly to build, so there is one, created on first use.
-// A function-local static is initialised exactly once even when several
-// threads get here at the same time (C++11). It is deliberately never
-// deleted, so a thread still geocoding while the process exits cannot touch
-// a destroyed object.
-//
-// Using it from many threads is safe without a lock of our own: the header
-// shows its only mutable state (the map of lazily loaded prefix files) is
-// guarded by its own absl::Mutex, and the public methods are const.
-const PhoneNumberOfflineGeocoder& Geocoder() {
-    static const PhoneNumberOfflineGeocoder* const geocoder =
-        new PhoneNumberOfflineGeocoder();
-    return *geocoder;
 }
 
 // Copies `value` with its NUL into `buffer`; false (and "") if it does not
@@ -289,7 +269,7 @@ pn_status ParseE164(const char* e164, size_t length, PhoneNumber* number) {
     return StatusFor(Util().Parse(std::string(e164, length), kUnknownRegion, number));
 }
 
-// English, for geocoding; built once, as constructing an icu::Locale is not free.
+// English, for country names; built once, as constructing an icu::Locale is not free.
 const icu::Locale& English() {
     static const icu::Locale* const english = new icu::Locale("en");
     return *english;
@@ -310,19 +290,20 @@ std::string RegionDisplayName(const std::string& region, const icu::Locale& loca
     return result;
 }
 
-// What PhoneNumberOfflineGeocoder::GetDescriptionForNumber returns, for a
-// number whose type and region the caller has already computed, so neither
-// is computed again: "" for an unknown type, the country name for a
-// non-geographic type (mobile numbers in most countries), otherwise the
-// place from the prefix data (GetDescriptionForValidNumber, which does not
-// re-validate) with the country name as its own fallback.
-std::string Describe(const PhoneNumber& number, PhoneNumberUtil::PhoneNumberType type,
-                     const std::string& region, const icu::Locale& locale) {
-    if (type == PhoneNumberUtil::UNKNOWN) return std::string();
-    if (!Util().IsNumberGeographical(type, number.country_code())) {
-        return RegionDisplayName(region, locale);
+// Writes what PhoneNumberOfflineGeocoder::GetDescriptionForNumber returns,
+// for a number whose type and region the caller has already computed, so
+// neither is computed again: "" for an unknown type, the country name for a
+// non-geographic type (mobile numbers in most countries), otherwise the place
+// from `describer` (the geocoder's prefix data, which falls back to the
+// country name itself). False when it does not fit.
+bool Describe(const pn_number& parsed, PhoneNumberUtil::PhoneNumberType type,
+              const std::string& region, pn_place_describer describer,
+              char* description, size_t capacity) {
+    if (type == PhoneNumberUtil::UNKNOWN) return true;
+    if (!Util().IsNumberGeographical(type, parsed.country_code)) {
+        return CopyOut(RegionDisplayName(region, English()), description, capacity);
     }
-    return Geocoder().GetDescriptionForValidNumber(number, locale);
+    return describer(&parsed, description, capacity) != 0;
 }
 
 // A parsed number's region (GetRegionCodeForNumber) and type (GetNumberType),
@@ -522,10 +503,11 @@ pn_status Parse(const char* text, size_t text_len, const char* default_region,
     return PN_OK;
 }
 
-// pn_parse and pn_parse_geocode: `description` may be NULL (no geocoding).
+// pn_parse and pn_parse_geocode: `describer` or `description` may be NULL
+// (no geocoding).
 pn_status ParseAndDescribe(const char* text, size_t text_len, const char* default_region,
-                           uint32_t flags, pn_number* out, char* description,
-                           size_t description_capacity) {
+                           uint32_t flags, pn_number* out, pn_place_describer describer,
+                           char* description, size_t description_capacity) {
     if (out == nullptr) return PN_INVALID_ARGUMENT;
     Clear(out);
     if (description != nullptr) {
@@ -542,9 +524,11 @@ pn_status ParseAndDescribe(const char* text, size_t text_len, const char* defaul
         if (status != PN_OK && status != PN_NOT_VALID && status != PN_WRONG_REGION) {
             Clear(out);
         }
-        if (status != PN_OK || description == nullptr) return status;
-        const std::string place = Describe(number, type, region, English());
-        if (!CopyOut(place, description, description_capacity)) return PN_BUFFER_TOO_SMALL;
+        if (status != PN_OK || description == nullptr || describer == nullptr) return status;
+        if (!Describe(*out, type, region, describer, description, description_capacity)) {
+            description[0] = '\0';
+            return PN_BUFFER_TOO_SMALL;
+        }
         return PN_OK;
     } catch (...) {
         Clear(out);
@@ -559,14 +543,14 @@ extern "C" {
 
 pn_status pn_parse(const char* text, size_t text_len, const char* default_region,
                    uint32_t flags, pn_number* out) {
-    return ParseAndDescribe(text, text_len, default_region, flags, out, nullptr, 0);
+    return ParseAndDescribe(text, text_len, default_region, flags, out, nullptr, nullptr, 0);
 }
 
 pn_status pn_parse_geocode(const char* text, size_t text_len, const char* default_region,
-                           uint32_t flags, pn_number* out, char* description,
-                           size_t description_capacity) {
-    return ParseAndDescribe(text, text_len, default_region, flags, out, description,
-                            description_capacity);
+                           uint32_t flags, pn_number* out, pn_place_describer describer,
+                           char* description, size_t description_capacity) {
+    return ParseAndDescribe(text, text_len, default_region, flags, out, describer,
+                            description, description_capacity);
 }
 
 pn_status pn_format(const char* e164, size_t e164_len, pn_format_style style,
@@ -589,31 +573,6 @@ pn_status pn_format(const char* e164, size_t e164_len, pn_format_style style,
         std::string formatted;
         Util().Format(number, format, &formatted);
         return CopyOut(formatted, buffer, capacity) ? PN_OK : PN_BUFFER_TOO_SMALL;
-    } catch (...) {
-        buffer[0] = '\0';
-        return PN_INTERNAL_ERROR;
-    }
-}
-
-pn_status pn_geocode(const char* e164, size_t e164_len, const char* locale,
-                     char* buffer, size_t capacity) {
-    if (buffer == nullptr || capacity == 0) return PN_INVALID_ARGUMENT;
-    buffer[0] = '\0';
-    if (e164 == nullptr) return PN_INVALID_ARGUMENT;
-    try {
-        PhoneNumber number;
-        pn_status status = ParseE164(e164, e164_len, &number);
-        if (status != PN_OK) return status;
-        std::string locale_id = "en";
-        if (locale != nullptr) {
-            size_t length = strnlen(locale, kMaxLocaleLength + 1);
-            if (length > 0 && length <= kMaxLocaleLength) locale_id.assign(locale, length);
-        }
-        // GetDescriptionForNumber (unlike ...ForValidNumber) checks validity
-        // itself, so an invalid number yields "" rather than a wrong place.
-        const std::string description =
-            Geocoder().GetDescriptionForNumber(number, icu::Locale(locale_id.c_str()));
-        return CopyOut(description, buffer, capacity) ? PN_OK : PN_BUFFER_TOO_SMALL;
     } catch (...) {
         buffer[0] = '\0';
         return PN_INTERNAL_ERROR;
@@ -652,24 +611,11 @@ pn_status pn_example_number(const char* region, int32_t calling_code, pn_number_
     }
 }
 
-pn_status pn_warm_up(int include_geocoder) {
-    try {
-        // Parsing one number loads the metadata and compiles the common
-        // regular expressions; geocoding one builds the geocoder and its
-        // English table for +1. Tables for other country codes and languages
-        // are still built on first use.
-        pn_number number;
-        pn_status status = pn_parse("+16502530000", 12, nullptr, 0, &number);
-        if (status != PN_OK) return status;
-        if (include_geocoder) {
-            char description[256];
-            return pn_geocode(number.e164, std::strlen(number.e164), "en",
-                              description, sizeof description);
-        }
-        return PN_OK;
-    } catch (...) {
-        return PN_INTERNAL_ERROR;
-    }
+pn_status pn_warm_up(void) {
+    // Parsing one number loads the metadata and compiles the common regular
+    // expressions.
+    pn_number number;
+    return pn_parse("+16502530000", 12, nullptr, 0, &number);
 }
 
 }  // extern "C"

@@ -33,9 +33,9 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
     /// What kind of line libphonenumber's metadata says the number is.
     public let type: Kind
 
-    /// The English geographic description worked out while parsing, when
-    /// ``init(parsing:defaultRegion:requireDefaultRegion:geocode:)`` was asked
-    /// for it: the same as `geocodedDescription(locale: "en")`, i.e. a place
+    /// The English geographic description worked out while parsing, when the
+    /// PhoneNumberGeocoding module's `init(parsing:...geocode:)` was asked for
+    /// it: the same as its `geocodedDescription(locale: "en")`, i.e. a place
     /// (`"Mountain View, CA"`), else the country (`"United States"`). `nil`
     /// when not asked for, or when there is none (non-geographic numbers).
     public let geocodedRegion: String?
@@ -99,28 +99,19 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
     ) throws(PhoneNumberError) {
         try self.init(
             parsing: text, defaultRegion: defaultRegion,
-            requireDefaultRegion: requireDefaultRegion, geocode: false
+            requireDefaultRegion: requireDefaultRegion, describingPlacesWith: nil
         )
     }
 
-    /// ``init(parsing:defaultRegion:requireDefaultRegion:)``, and with
-    /// `geocode` also the English description of where the number is, in
-    /// ``geocodedRegion``.
-    ///
-    /// One call into libphonenumber does it all: the text is parsed, and the
-    /// number's type and region worked out, once. Parsing and then calling
-    /// ``geocodedDescription(locale:)`` gives the same result at about twice
-    /// the cost, as that parses the number again. Use this for bulk work such
-    /// as imports; ``geocodedDescription(locale:)`` remains for other
-    /// languages and for numbers parsed earlier.
-    ///
-    /// - Throws: ``PhoneNumberError``, exactly as the initialiser without
-    ///   `geocode` does.
-    public init(
+    /// ``init(parsing:defaultRegion:requireDefaultRegion:)``, and with a
+    /// `describer` (the geocoder's, from PhoneNumberGeocoding) also the English
+    /// description of where the number is, in ``geocodedRegion``, from the same
+    /// call into libphonenumber.
+    package init(
         parsing text: String,
-        defaultRegion: String? = nil,
-        requireDefaultRegion: Bool = false,
-        geocode: Bool
+        defaultRegion: String?,
+        requireDefaultRegion: Bool,
+        describingPlacesWith describer: PlaceDescriber?
     ) throws(PhoneNumberError) {
         var result = pn_number()
         let flags: UInt32 = requireDefaultRegion ? UInt32(PN_PARSE_REQUIRE_REGION) : 0
@@ -128,13 +119,13 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
         var described: String? = nil
         let status = input.withUTF8 { utf8 in
             withRegion(defaultRegion) { region in
-                guard geocode else {
+                guard let describer else {
                     return pn_parse(utf8.baseAddress, utf8.count, region, flags, &result)
                 }
                 let capacity = Int(PN_DESCRIPTION_CAPACITY)
                 return withUnsafeTemporaryAllocation(of: CChar.self, capacity: capacity) { buffer in
                     let base = buffer.baseAddress!
-                    let status = pn_parse_geocode(utf8.baseAddress, utf8.count, region, flags, &result, base, capacity)
+                    let status = pn_parse_geocode(utf8.baseAddress, utf8.count, region, flags, &result, describer, base, capacity)
                     if status == PN_OK, base.pointee != 0 {
                         described = String(cString: base)
                     }
@@ -184,45 +175,33 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
         }
         // 64 bytes holds any valid number in any style; the E.164 fallback
         // only matters if libphonenumber fails on its own output.
-        return callWithBuffer(capacity: 64) { e164, buffer, capacity in
-            pn_format(e164.baseAddress, e164.count, style, buffer, capacity)
+        return withE164(intoBuffer: 64) { e164, buffer, capacity in
+            pn_format(e164.baseAddress, e164.count, style, buffer, capacity) == PN_OK
         } ?? e164
     }
 
-    /// Where the number is, in words, in the language of `locale`: a place
-    /// (`"Mountain View, CA"`) when libphonenumber's prefix data knows one,
-    /// otherwise the country (`"United States"`), otherwise `nil` (for
-    /// example for non-geographic numbers such as +800).
-    ///
-    /// - Parameter locale: ICU locale id such as `"en"`, `"de"` or `"zh_Hant"`.
-    ///   Languages without data fall back to English where libphonenumber
-    ///   allows it.
-    public func geocodedDescription(locale: String = "en") -> String? {
-        let description = locale.withCString { locale in
-            callWithBuffer(capacity: 256) { e164, buffer, capacity in
-                pn_geocode(e164.baseAddress, e164.count, locale, buffer, capacity)
-            }
-        }
-        guard let description, !description.isEmpty else { return nil }
-        return description
-    }
-
-    /// Runs a shim call that takes this number's E.164 text and writes a
-    /// C string into a buffer; returns that string, or nil if the call failed.
-    private func callWithBuffer(
-        capacity: Int,
-        _ body: (UnsafeBufferPointer<UInt8>, UnsafeMutablePointer<CChar>, Int) -> pn_status
+    /// Runs `body` with this number's E.164 text and a zeroed buffer of
+    /// `capacity` C chars; the C string it wrote, or nil if it returned false.
+    package func withE164(
+        intoBuffer capacity: Int,
+        _ body: (UnsafeBufferPointer<UInt8>, UnsafeMutablePointer<CChar>, Int) -> Bool
     ) -> String? {
         var e164 = self.e164
         return e164.withUTF8 { utf8 in
             withUnsafeTemporaryAllocation(of: CChar.self, capacity: capacity) { buffer in
                 guard let base = buffer.baseAddress else { return nil }
                 base.initialize(to: 0)
-                guard body(utf8, base, capacity) == PN_OK else { return nil }
+                guard body(utf8, base, capacity) else { return nil }
                 return String(cString: base)
             }
         }
     }
+
+    /// Writes the English place of a number the shim has just parsed (its
+    /// untyped `pn_number`) into a buffer of the given capacity; nonzero when
+    /// it fit. The geocoder's (PhoneNumberGeocoding) is the one there is: it
+    /// is passed in, so this module does not link the geocoder's library.
+    package typealias PlaceDescriber = @convention(c) (UnsafeRawPointer?, UnsafeMutablePointer<CChar>?, Int) -> Int32
 
     // MARK: Regions
 
@@ -236,11 +215,8 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
     /// Loads libphonenumber's metadata now rather than during the first
     /// request that parses a number (which would otherwise be markedly
     /// slower); call it while a service starts.
-    ///
-    /// - Parameter includingGeocoder: Also build the geocoder, for services
-    ///   that call ``geocodedDescription(locale:)``.
-    public static func warmUp(includingGeocoder: Bool = false) {
-        _ = pn_warm_up(includingGeocoder ? 1 : 0)
+    public static func warmUp() {
+        _ = pn_warm_up()
     }
 }
 

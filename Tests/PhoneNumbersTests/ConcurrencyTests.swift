@@ -1,3 +1,4 @@
+import PhoneNumberGeocoding
 import PhoneNumbers
 import Testing
 

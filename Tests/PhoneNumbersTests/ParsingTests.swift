@@ -1,3 +1,4 @@
+import PhoneNumberGeocoding
 import PhoneNumbers
 import Testing
 
@@ -151,7 +152,7 @@ import Testing
 
     @Test func warmUpIsHarmless() throws {
         PhoneNumber.warmUp()
-        PhoneNumber.warmUp(includingGeocoder: true)
+        PhoneNumber.warmUpGeocoder()
         #expect(try PhoneNumber(parsing: "+16502530000").geocodedDescription() == "Mountain View, CA")
     }
 

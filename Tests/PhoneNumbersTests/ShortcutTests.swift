@@ -1,3 +1,4 @@
+import CPhoneNumberGeocoding
 import CPhoneNumberShim
 import Testing
 
@@ -23,7 +24,7 @@ import Testing
         var number = pn_number()
         var place = [CChar](repeating: 0, count: Int(PN_DESCRIPTION_CAPACITY))
         let status = text.utf8CString.withUnsafeBufferPointer { chars in
-            pn_parse_geocode(chars.baseAddress, chars.count - 1, nil, flags, &number, &place, place.count)
+            pn_parse_geocode(chars.baseAddress, chars.count - 1, nil, flags, &number, pn_geocoder_place, &place, place.count)
         }
         func string<T>(_ field: T) -> String {
             withUnsafeBytes(of: field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }

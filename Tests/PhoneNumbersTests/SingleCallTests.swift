@@ -1,3 +1,4 @@
+import PhoneNumberGeocoding
 import PhoneNumbers
 import Testing
 
@@ -57,6 +58,13 @@ import Testing
         #expect(try PhoneNumber(parsing: "+447400123456", geocode: true).geocodedRegion == "United Kingdom")
         #expect(try PhoneNumber(parsing: "+80012345678", geocode: true).geocodedRegion == nil)
         #expect(try PhoneNumber(parsing: "+16502530000", geocode: false).geocodedRegion == nil)
+        // Italian fixed lines keep their leading zero ("06" Rome, "02" Milan):
+        // without it the prefix tables would only know the country.
+        for (text, place) in [("+390669812345", "Vatican City"), ("+390212345678", "Milan"), ("+39055123456", "Florence")] {
+            let number = try PhoneNumber(parsing: text, geocode: true)
+            #expect(number.geocodedRegion == place, "\(text)")
+            #expect(number.geocodedDescription() == place, "\(text)")
+        }
         let number = try PhoneNumber(parsing: "+16502530000", geocode: true)
         #expect(number.type == .fixedLineOrMobile)
         #expect(number.regionCode == "US")

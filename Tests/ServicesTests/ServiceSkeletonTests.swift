@@ -32,6 +32,21 @@ private let secret = "services-tests-secret-0123456789"
         #expect(process.log.contains("schema is up to date"))
     }
 
+    /// Only inventory geocodes; loading the geocoder's library costs a process
+    /// 14 MB resident (lookup holds a million numbers in about 170 MB).
+    @Test(arguments: [("inventory", true), ("assignment", false), ("lookup", false)])
+    func loadsTheGeocoderOnlyWhereItIsUsed(service: String, geocodes: Bool) async throws {
+        let process = try ServiceProcess(service, jwtSecret: secret)
+        try await process.waitUntilHealthy(timeout: .seconds(30))
+        // Read to the end: /proc files report no size, so a sized read stops short.
+        let file = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/proc/\(process.process.processIdentifier)/maps"))
+        let maps = String(decoding: try file.readToEnd() ?? Data(), as: UTF8.self)
+        try file.close()
+        #expect(maps.contains("libgeocoding") == geocodes, "\(service)")
+        #expect(maps.contains("libphonenumber"), "\(service) parses numbers")
+        #expect(await process.terminate() == 0, "log:\n\(process.log)")
+    }
+
     @Test func refusesToStartWithoutASecret() async throws {
         let process = try ServiceProcess("inventory", jwtSecret: "short")
         #expect(await process.waitForExit(timeout: .seconds(30)) == 1)

@@ -1,5 +1,6 @@
 import Auth
 import Credentials
+import PhoneNumberGeocoding
 import PhoneNumbers
 import Protos
 import RPC

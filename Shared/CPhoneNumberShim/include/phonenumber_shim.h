@@ -165,6 +165,19 @@ pn_status pn_parse(const char *text, size_t text_len,
 #define PN_DESCRIPTION_CAPACITY 256
 
 /*
+ * Writes the English place of a valid, geographical number that pn_parse
+ * has just filled in (a town, "Mountain View, CA", else its country) into
+ * `place` of `capacity` bytes, NUL-terminated; returns 0 when it does not
+ * fit. The geocoder's prefix tables are a library of their own
+ * (libgeocoding, 14 MB of tables relocated when it loads), so it lives in
+ * the CPhoneNumberGeocoding module, whose pn_geocoder_place is the one
+ * describer: services that never geocode never load it. `number` is the
+ * pn_number (untyped, so the Swift that passes the describer along needs
+ * none of this header's types).
+ */
+typedef int (*pn_place_describer)(const void *number, char *place, size_t capacity);
+
+/*
  * pn_parse, and for a valid number also its English geographic description
  * in the same call, so the number is parsed, validated and classified only
  * once (pn_parse followed by pn_geocode parses it twice and works out its
@@ -172,16 +185,16 @@ pn_status pn_parse(const char *text, size_t text_len,
  *
  * `description` (capacity `description_capacity`, PN_DESCRIPTION_CAPACITY is
  * ample) receives what pn_geocode(e164, ..., "en", ...) would give: a place
- * ("Mountain View, CA"), else the country name, else "" (non-geographic
- * numbers). It is always NUL-terminated, and "" unless PN_OK is returned.
- * A NULL `description` skips geocoding and makes this exactly pn_parse.
- * Returns pn_parse's statuses, or PN_BUFFER_TOO_SMALL (with `*out` filled)
- * when the description does not fit.
+ * ("Mountain View, CA", from `describer`), else the country name, else ""
+ * (non-geographic numbers). It is always NUL-terminated, and "" unless
+ * PN_OK is returned. A NULL `description` or `describer` skips geocoding and
+ * makes this exactly pn_parse. Returns pn_parse's statuses, or
+ * PN_BUFFER_TOO_SMALL (with `*out` filled) when the description does not fit.
  */
 pn_status pn_parse_geocode(const char *text, size_t text_len,
                            const char *default_region, uint32_t flags,
-                           pn_number *out, char *description,
-                           size_t description_capacity);
+                           pn_number *out, pn_place_describer describer,
+                           char *description, size_t description_capacity);
 
 /*
  * Formats a number given in E.164 (as produced by pn_parse) in `style`,
@@ -190,18 +203,6 @@ pn_status pn_parse_geocode(const char *text, size_t text_len,
  */
 pn_status pn_format(const char *e164, size_t e164_len, pn_format_style style,
                     char *buffer, size_t capacity);
-
-/*
- * Writes a geographic description of the number (given in E.164) in the
- * language of `locale` (ICU locale id such as "en", "de", "zh_Hant"; NULL
- * means "en"): a place ("Mountain View, CA") when the prefix data knows one,
- * else the country name ("United States"), else "" (for example for
- * non-geographic numbers). UTF-8, NUL-terminated; 256 bytes is ample.
- *
- * The geocoder loads its data lazily on first use; see pn_warm_up.
- */
-pn_status pn_geocode(const char *e164, size_t e164_len, const char *locale,
-                     char *buffer, size_t capacity);
 
 /*
  * Country calling code of a region ("US" -> 1, case-insensitive), or 0 when
@@ -219,11 +220,11 @@ pn_status pn_example_number(const char *region, int32_t calling_code, pn_number_
                             char *buffer, size_t capacity);
 
 /*
- * Loads libphonenumber's metadata now (and the geocoder too, when
- * `include_geocoder` is non-zero) instead of on the first request that
- * needs it, so that request does not pay for it.
+ * Loads libphonenumber's metadata now instead of on the first request that
+ * needs it, so that request does not pay for it (pn_warm_up_geocoder does
+ * the same for the geocoder).
  */
-pn_status pn_warm_up(int include_geocoder);
+pn_status pn_warm_up(void);
 
 #ifdef __cplusplus
 }
