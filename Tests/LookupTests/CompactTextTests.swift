@@ -40,7 +40,14 @@ import Testing
             #expect(symbols.intern(Self.fromBytes(sample)) == symbol)
             #expect(symbols.find(sample) == symbol)
             #expect(symbols[symbol] == sample)
+            #expect(symbols.withUTF8(symbol) { Array($0) } == Array(sample.utf8))
+            #expect(symbols.named(symbol, sample))
+            #expect(!symbols.named(symbol, sample + "x"))
             seen[sample] = symbol
+        }
+        for (sample, symbol) in seen {
+            #expect(symbols[symbol] == sample, "an earlier name stays as it was")
+            #expect(symbols.named(0, sample) == sample.isEmpty)
         }
         #expect(seen[""] == 0)
         #expect(Set(seen.values).count == Self.samples.count)

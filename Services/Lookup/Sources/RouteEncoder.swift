@@ -54,7 +54,7 @@ extension RouteState {
         out.enumeration(8, (choice?.reason ?? (agent == nil ? .noAgent : .connectedAgent)).rawValue)
         if let agent { state.pointee.encodedAgents.bytes.withUnsafeBytes { out.message(9, Self.slice($0, agent)) } }
         if let choice { out.string(10, choice.fallback) }
-        out.string(11, state.pointee.symbols[number.agent])
+        state.pointee.symbols.withUTF8(number.agent) { out.data(11, $0) }
         if let choice {
             out.bool(12, true)
             out.string(13, choice.timeZone)
@@ -62,10 +62,11 @@ extension RouteState {
         out.appendEncoded(profile.provider)  // field 14
         let ids = out.beginNested(15)
         // The arena holds provider_number_id then vapi_phone_number_id; the trunk goes between.
-        let trunk = state.pointee.symbols[profile.trunk]
-        state.pointee.arena.forEachText(at: number.providerIDs, count: 2) { index, text in
-            if index == 1 { out.string(2, trunk) }
-            out.text(index == 0 ? 1 : 3, text)
+        state.pointee.symbols.withUTF8(profile.trunk) { trunk in
+            state.pointee.arena.forEachText(at: number.providerIDs, count: 2) { index, text in
+                if index == 1 { out.data(2, trunk) }
+                out.text(index == 0 ? 1 : 3, text)
+            }
         }
         out.endNested(ids)
         let flags = number.capabilities.message

@@ -50,7 +50,7 @@ extension RouteState {
     static func visible(_ slot: Int32, to viewer: Viewer, in state: UnsafePointer<RouteState>) -> Bool {
         guard let viewer else { return true }
         let number = state.pointee.numbers[Int(slot)]
-        return number.cataloged && number.organization != 0 && state.pointee.symbols[number.organization] == viewer
+        return number.cataloged && number.organization != 0 && state.pointee.symbols.named(number.organization, viewer)
     }
 
     /// The number's facts, without organisation or destination.
