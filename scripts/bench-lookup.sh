@@ -4,15 +4,18 @@
 # latency (1 and 16 calls in flight per connection, the 16 also in batches as
 # redis-benchmark -P 16 sends them, and paced at half the 1-in-flight peak),
 # CPU per request of each server, and how soon a write in assignment is
-# resolvable in lookup. Redis is also driven paced at lookup's rate by the same
-# load generator, and the machine's own stalls are measured first (the bounds
-# of any tail here). Ends with a table marked against the targets.
+# resolvable in lookup. Lookup, Redis and Postgres are measured in alternating
+# rounds, each ratio within its round. Redis is also driven paced at lookup's
+# rate by the same load generator, and the machine's own stalls are measured
+# first (the bounds of any tail here). Ends with a table marked against the
+# targets.
 #
 #   scripts/bench-lookup.sh [numbers, default 1000000]
 #
 # Environment: BENCH_DATABASE (default phonenumbers_bench_lookup, a database of
 # its own in the private Postgres), BENCH_SECONDS (measured seconds per load run,
-# default 10), BENCH_CONNECTIONS (default 50).
+# default 6), BENCH_ROUNDS (rounds of lookup, Redis and Postgres side by side,
+# default 3), BENCH_CONNECTIONS (default 50).
 #
 # The projection is seeded straight into lookup's tables with COPY, as lookup
 # would have built it from inventory's and assignment's events; every run
@@ -25,11 +28,12 @@ source scripts/lib/bench-compare.sh
 source scripts/lib/bench-summary.sh
 
 numbers="${1:-1000000}"
-seconds="${BENCH_SECONDS:-10}"
+seconds="${BENCH_SECONDS:-6}"
+rounds="${BENCH_ROUNDS:-3}"
 connections="${BENCH_CONNECTIONS:-50}"
 warmup=2
-[[ "$numbers" =~ ^[1-9][0-9]*$ && "$seconds" =~ ^[1-9][0-9]*$ && "$connections" =~ ^[1-9][0-9]*$ ]] || {
-    echo "usage: $0 [numbers]   (BENCH_SECONDS, BENCH_CONNECTIONS: positive integers)" >&2
+[[ "$numbers" =~ ^[1-9][0-9]*$ && "$seconds" =~ ^[1-9][0-9]*$ && "$rounds" =~ ^[1-9][0-9]*$ && "$connections" =~ ^[1-9][0-9]*$ ]] || {
+    echo "usage: $0 [numbers]   (BENCH_SECONDS, BENCH_ROUNDS, BENCH_CONNECTIONS: positive integers)" >&2
     exit 2
 }
 seed_args=(--numbers "$numbers" --organizations 2000 --agents 20000)
@@ -40,6 +44,8 @@ now_ns() { date +%s%N; }
 rss_bytes() { awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$1/status"; }
 huge_bytes() { awk '/^AnonHugePages:/ { print $2 * 1024 }' "/proc/$1/smaps_rollup"; }
 cpu_micros() { "$bench_bin/lookup-bench" cpu-micros --pid "$@"; }
+# The median of the numbers on standard input, a line each.
+median() { sort -g | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # 1. Setup ---------------------------------------------------------------------
 scripts/install-deps.sh --bench
@@ -59,7 +65,9 @@ bench_free_port lookup_port
 # Inventory and assignment first: their outboxes exist before the seed, and they
 # take the writes of the propagation run.
 bench_start_service inventory "$inventory_port"
+inventory_pid="$bench_last_pid"
 bench_start_service assignment "$assignment_port" PHONE_INVENTORY_ADDR="127.0.0.1:$inventory_port"
+assignment_pid="$bench_last_pid"
 upstreams=(PHONE_INVENTORY_ADDR="127.0.0.1:$inventory_port" PHONE_ASSIGNMENT_ADDR="127.0.0.1:$assignment_port")
 # As compose and scripts/run.sh start lookup: its projection on huge pages (README, settings).
 lookup_env=(GLIBC_TUNABLES=glibc.malloc.hugetlb=1)
@@ -121,35 +129,52 @@ say "cold start: ${cold_start_ms} ms from spawn to SERVING (load from Postgres $
     "Resolve answers $(status response_bytes) bytes on average" \
     "($(status sample_to_agent) sampled routes to an agent)"
 
-# 5. Resolve under load --------------------------------------------------------
-load() {  # in-flight rate result-file [--batched]
-    timeout --kill-after=5 $((warmup + seconds + 60)) "$bench_bin/lookup-bench" load --port "$lookup_port" \
-        --server-pid "$lookup_pid" "${seed_args[@]}" --connections "$connections" --in-flight "$1" --rate "$2" \
-        --warmup "$warmup" --seconds "$seconds" --result-file "$3" "${@:4}"
-}
-say "Resolve of random seeded numbers, $connections connections, ${warmup} s warm-up + ${seconds} s per run;" \
-    "$(nproc) cores shared by client and server"
-load 1 0 "$bench_tmp/lookup-1"
-# 16 in flight twice: each answered call replaced at once, then in batches of
-# 16 sent together, the next when all are answered — what redis-benchmark -P 16
-# does, so the batched run is the one set against it.
-load 16 0 "$bench_tmp/lookup-16"
-load 16 0 "$bench_tmp/lookup-16b" --batched
-# Half of the peak for calls sent one at a time, as the paced run sends them
-# (half the 16-in-flight peak would be past what unpipelined calls can reach).
-half_rate="$(awk '{ printf "%.0f", $1 / 2 }' "$bench_tmp/lookup-1")"
-load 1 "$half_rate" "$bench_tmp/lookup-half"
-rss_after_load="$(rss_bytes "$lookup_pid")"
-
-# 6. Write -> resolvable -------------------------------------------------------
+# 5. Write -> resolvable (through inventory and assignment, stopped after it) --
 timeout 300 "$bench_bin/lookup-bench" propagation --inventory-port "$inventory_port" --assignment-port "$assignment_port" \
     --lookup-port "$lookup_port" --numbers 200 --samples 300 --result-file "$bench_tmp/propagation"
-say "lookup RSS after the load runs: $((rss_after_load / 1024 / 1024)) MiB"
-bench_stop_all  # the services, before Redis and pgbench run
+bench_stop "$assignment_pid"
+bench_stop "$inventory_pid"
 
-# 7. Redis and 8. Postgres (scripts/lib/bench-compare.sh) ----------------------
-redis_compare
-postgres_compare
+# 6. Redis, loaded with the same routes (scripts/lib/bench-compare.sh) ---------
+redis_start
+postgres_prepare
+
+# 7. Side by side, in rounds ----------------------------------------------------
+# The machine's speed drifts by a tenth or more within minutes (the load
+# generator's own CPU per call drifts with lookup's), so servers measured
+# minutes apart are not compared alike: each round runs lookup, Redis and
+# Postgres one after the other within a minute, and each ratio is taken within
+# its round. The targets are judged on the median round's ratio; every round is
+# printed.
+load() {  # in-flight rate result-name [--batched]
+    timeout --kill-after=5 $((warmup + seconds + 60)) "$bench_bin/lookup-bench" load --port "$lookup_port" \
+        --server-pid "$lookup_pid" "${seed_args[@]}" --connections "$connections" --in-flight "$1" --rate "$2" \
+        --warmup "$warmup" --seconds "$seconds" --result-file "$bench_tmp/$3" "${@:4}"
+}
+say "Resolve of random seeded numbers, $connections connections, ${warmup} s warm-up + ${seconds} s per run;" \
+    "$(nproc) cores shared by client and server; $rounds rounds"
+for round in $(seq 1 "$rounds"); do
+    say "round $round of $rounds"
+    load 1 0 "lookup-1.$round"
+    redis_run 1 "redis-1.$round"
+    # 16 in flight in batches of 16 sent together, the next when all are
+    # answered: what redis-benchmark -P 16 does.
+    load 16 0 "lookup-16b.$round" --batched
+    redis_run 16 "redis-16.$round"
+    postgres_run "postgres.$round"
+done
+
+# 8. The rest of lookup's figures, and Redis paced alike ------------------------
+# 16 in flight with each answered call replaced at once (no figure is set against it).
+load 16 0 lookup-16
+# Half of the peak for calls sent one at a time, as the paced run sends them
+# (half the 16-in-flight peak would be past what unpipelined calls can reach).
+half_rate="$(cat "$bench_tmp"/lookup-1.* | awk '{ print $1 }' | median | awk '{ printf "%.0f", $1 / 2 }')"
+load 1 "$half_rate" lookup-half
+redis_paced "$half_rate" redis-half
+rss_after_load="$(rss_bytes "$lookup_pid")"
+say "lookup RSS after the load runs: $((rss_after_load / 1024 / 1024)) MiB"
+bench_stop_all
 
 lookup_summary
 say "load average $(cut -d ' ' -f 1-3 /proc/loadavg) at the end"

@@ -6,11 +6,8 @@
 # server-cpu/request client-cpu/request` (µs) to $bench_tmp/<name>.
 
 # Redis: one key per seeded number holding its encoded route, loaded with
-# redis-cli --pipe; redis-benchmark GET of random keys, without pipelining and
-# -P 16; then lookup's own load generator sending GET at lookup's paced rate
-# ($half_rate): the same pacing and timing on the same machine, so the two
-# tails can be set side by side.
-redis_compare() {
+# redis-cli --pipe. Sets redis_port and redis_pid.
+redis_start() {
     bench_free_port redis_port
     bench_spawn redis redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
         --dir "$bench_tmp" --daemonize no
@@ -31,16 +28,12 @@ redis_compare() {
     redis_rss="$(rss_bytes "$redis_pid")"
     say "Redis loaded in $((($(now_ns) - started) / 1000000)) ms; $(tail -n 1 "$bench_tmp/redis-protocol.log" | sed 's/^redis-protocol: //');" \
         "RSS $((redis_rss / 1024 / 1024)) MiB ($((redis_rss / numbers)) bytes per key)"
-    redis_run 1
-    redis_run 16
-    timeout --kill-after=5 $((warmup + seconds + 60)) "$bench_bin/lookup-bench" load --redis --port "$redis_port" \
-        --server-pid "$redis_pid" "${seed_args[@]}" --connections "$connections" --rate "$half_rate" \
-        --warmup "$warmup" --seconds "$seconds" --result-file "$bench_tmp/redis-half"
 }
 
-# pipeline: a short run (also the warm-up) sizes a measured run of about $seconds.
+# pipeline name: redis-benchmark GET of random keys; a short run (also the
+# warm-up) sizes a measured run of about $seconds.
 redis_run() {
-    local pipeline="$1" out="$bench_tmp/redis-benchmark.out" requests before after client_before client_after
+    local pipeline="$1" name="$2" out="$bench_tmp/redis-benchmark.out" requests before after client_before client_after
     local rps p50 p99 p999 cpu client
     redis_benchmark "$pipeline" $((pipeline == 1 ? 100000 : 1000000)) >"$out"
     requests="$(awk -v s="$seconds" '/throughput summary/ { printf "%.0f", $3 * s }' "$out")"
@@ -56,8 +49,8 @@ redis_run() {
         /Latency by percentile distribution/ { dist = 1; next }
         dist && /^[0-9.]+% <=/ { pct = $1; sub("%", "", pct); if (pct + 0 >= 99.9 && !p999) p999 = $3 * 1000 }
         END { printf "%.2f %.0f %.0f %.0f %.2f %.2f\n", rps, p50, p99, p999, cpu / n, client / n }
-    ' <(tr '\r' '\n' <"$out") >"$bench_tmp/redis-$pipeline"
-    read -r rps p50 p99 p999 cpu client <"$bench_tmp/redis-$pipeline"
+    ' <(tr '\r' '\n' <"$out") >"$bench_tmp/$name"
+    read -r rps p50 p99 p999 cpu client <"$bench_tmp/$name"
     printf 'redis GET: %d connections, -P %d: %.0f requests/s  p50=%dus p99=%dus p99.9=%dus  server CPU %.2fus/request  client CPU %.2fus/request  (%d requests)\n' \
         "$connections" "$pipeline" "$rps" "$p50" "$p99" "$p999" "$cpu" "$client" "$requests"
 }
@@ -67,14 +60,28 @@ redis_benchmark() {  # pipeline requests
         -r "$numbers" -P "$1" GET 'route:__rand_int__'
 }
 
+# rate name: lookup's own load generator sending GET at lookup's paced rate:
+# the same pacing and timing on the same machine, so the two tails can be set
+# side by side.
+redis_paced() {
+    timeout --kill-after=5 $((warmup + seconds + 60)) "$bench_bin/lookup-bench" load --redis --port "$redis_port" \
+        --server-pid "$redis_pid" "${seed_args[@]}" --connections "$connections" --rate "$1" \
+        --warmup "$warmup" --seconds "$seconds" --result-file "$bench_tmp/$2"
+}
+
 # Postgres: pgbench selecting the row of a random seeded number from lookup.numbers
 # by E.164; latency percentiles from its per-transaction log; CPU of the whole
 # cluster (backends that ended included).
-postgres_compare() {
-    local script="$bench_tmp/select.sql" out="$bench_tmp/pgbench.out" before after client_before client_after
-    "$bench_bin/lookup-bench" pgbench-script "${seed_args[@]}" >"$script"
+postgres_prepare() {
+    "$bench_bin/lookup-bench" pgbench-script "${seed_args[@]}" >"$bench_tmp/select.sql"
     say "Postgres $("$pg_bin/postgres" --version | awk '{ print $3 }'): pgbench -M prepared -c $connections -j 2," \
         "an indexed SELECT of one lookup.numbers row by random E.164 (2 s warm-up, then ${seconds} s)"
+}
+
+# name: one pgbench run (postgres_prepare first).
+postgres_run() {
+    local name="$1" out="$bench_tmp/pgbench.out" before after client_before client_after
+    rm -f "$bench_tmp"/pgbench-log.*
     pgbench_run -T 2 >/dev/null
     before="$(cpu_micros "$postmaster" --with-children)"
     children_cpu_micros client_before
@@ -91,8 +98,8 @@ postgres_compare() {
         { latency[NR] = $1 }
         function at(p) { i = int(NR * p / 100 + 0.5); return latency[i < 1 ? 1 : i] }
         END { printf "%.2f %d %d %d %.2f %.2f\n", tps, at(50), at(99), at(99.9), cpu / n, client / n }
-    ' >"$bench_tmp/postgres"
-    read -r rps p50 p99 p999 cpu client <"$bench_tmp/postgres"
+    ' >"$bench_tmp/$name"
+    read -r rps p50 p99 p999 cpu client <"$bench_tmp/$name"
     printf 'postgres SELECT: %d connections: %.0f requests/s  p50=%dus p99=%dus p99.9=%dus  server CPU %.2fus/request  client CPU %.2fus/request  (%d transactions)\n' \
         "$connections" "$rps" "$p50" "$p99" "$p999" "$cpu" "$client" "$transactions"
 }
