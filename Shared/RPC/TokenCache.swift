@@ -1,5 +1,6 @@
 import Auth
 import Foundation
+import NIOCore
 import Protos
 
 /// A connection's last verified token: clients reuse one token for many calls,
@@ -13,20 +14,25 @@ struct TokenCache {
         /// By index in the server's fast routes: which of them the caller may
         /// call, checked once per token rather than on every call.
         let fastAdmitted: [Bool]
+        /// When it expires (with the verifier's leeway), on the monotonic
+        /// clock: the fast lane checks it against the time its poll returned,
+        /// with no reading of the wall clock per call.
+        let validUntil: NIODeadline
 
-        init(authorization: [UInt8], principal: Principal, fastAdmitted: [Bool]) {
+        init(authorization: [UInt8], principal: Principal, fastAdmitted: [Bool], leeway: Double) {
             self.authorization = authorization
             self.principal = principal
             self.fastAdmitted = fastAdmitted
+            let left = max(0, min(principal.expiresAt.timeIntervalSinceNow + leeway, 366 * 86_400))
+            validUntil = .now() + .nanoseconds(Int64(left * 1e9))
         }
     }
 
     private var entry: Entry?
 
-    /// The cached token if `authorization` is it and it has not expired.
-    func cached(_ authorization: UnsafeRawBufferPointer, leeway: Double) -> Entry? {
-        guard let entry, authorization.matches(entry.authorization),
-              entry.principal.expiresAt.timeIntervalSinceNow > -leeway else { return nil }
+    /// The cached token if `authorization` is it and it has not expired at `now`.
+    func cached(_ authorization: UnsafeRawBufferPointer, at now: NIODeadline = .now()) -> Entry? {
+        guard let entry, authorization.matches(entry.authorization), now < entry.validUntil else { return nil }
         return entry
     }
 
@@ -35,12 +41,12 @@ struct TokenCache {
     mutating func verify(_ authorization: String, verifier: TokenVerifier,
                          fastAccess: [AccessPolicy] = []) throws(AuthError) -> Entry {
         var authorization = authorization
-        if let hit = authorization.withUTF8({ cached(UnsafeRawBufferPointer($0), leeway: verifier.leeway) }) {
+        if let hit = authorization.withUTF8({ cached(UnsafeRawBufferPointer($0)) }) {
             return hit
         }
         let principal = try verifier.verify(authorization: authorization)
         let verified = Entry(authorization: Array(authorization.utf8), principal: principal,
-                             fastAdmitted: fastAccess.map { $0.admits(principal) })
+                             fastAdmitted: fastAccess.map { $0.admits(principal) }, leeway: verifier.leeway)
         entry = verified
         return verified
     }

@@ -91,7 +91,7 @@ private final class LaneAdapter: ChannelDuplexHandler {
                 warmer.add(input)
                 warmer.warm()
             }
-            session.consume(input, fast: !isDraining, answers: &answers, relay: &relay)
+            session.consume(input, fast: !isDraining, at: .now(), answers: &answers, relay: &relay)
         }
         if answers.readableBytes > 0 { context.writeAndFlush(wrapOutboundOut(answers), promise: nil) }
         if relay.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(relay)) }

@@ -55,12 +55,13 @@ import TestSupport
         return frames
     }
 
-    private func feed(_ session: inout LaneSession, _ input: [UInt8], chunk: Int) -> (answers: ByteBuffer, relay: ByteBuffer) {
+    private func feed(_ session: inout LaneSession, _ input: [UInt8], chunk: Int,
+                      at time: NIODeadline = .now()) -> (answers: ByteBuffer, relay: ByteBuffer) {
         var answers = ByteBuffer(), relay = ByteBuffer()
         var start = 0
         while start < input.count {
             let end = min(input.count, start + chunk)
-            input[start..<end].withUnsafeBytes { session.consume($0, fast: true, answers: &answers, relay: &relay) }
+            input[start..<end].withUnsafeBytes { session.consume($0, fast: true, at: time, answers: &answers, relay: &relay) }
             start = end
         }
         return (answers, relay)
@@ -172,6 +173,20 @@ import TestSupport
         #expect(answers.readableBytes == 0)
         #expect(Array(relay.readableBytesView) == input)
         #expect(lane.awaitingAnswers == 3)
+    }
+
+    @Test("a token cached on the connection stops admitting fast calls once it expires (with the 30 s leeway)")
+    func expiredCachedTokenGoesToTheGeneralPath() throws {
+        let shortLived = token(.platformAdmin, lifetime: 60)
+        var lane = try session()
+        let first = framed(requestFrame(callID: 1, method: TestMethod.echoInline, payload: message(1), token: shortLived))
+        #expect(frames(feed(&lane, first, chunk: first.count).answers).map(\.callId) == [1])
+        let within = framed(requestFrame(callID: 2, method: TestMethod.echoInline, payload: message(2), token: shortLived))
+        #expect(frames(feed(&lane, within, chunk: within.count, at: .now() + .seconds(80)).answers).map(\.callId) == [2])
+        let after = framed(requestFrame(callID: 3, method: TestMethod.echoInline, payload: message(3), token: shortLived))
+        let (answers, relay) = feed(&lane, after, chunk: after.count, at: .now() + .seconds(95))
+        #expect(answers.readableBytes == 0, "an expired token is not answered by the fast path")
+        #expect(Array(relay.readableBytesView) == after, "the general path answers it (UNAUTHENTICATED)")
     }
 
     @Test("a frame above the maximum sends it and every later byte to the general path")

@@ -19,7 +19,11 @@ final class RouteStore: Sendable {
     }
 
     private let state = ReadWriteLocked(RouteState())
-    private let positions = [ManagedAtomic<Int64>(0), ManagedAtomic<Int64>(0)]
+    /// One field per stream, not an array: Resolve reads both on every call,
+    /// and reading through an array (or a function returning the atomic)
+    /// retained and released it.
+    private let inventoryPosition = ManagedAtomic<Int64>(0)
+    private let assignmentPosition = ManagedAtomic<Int64>(0)
     private let waiters = NIOLockedValueBox(Waiters())
 
     /// Reads the state under the lock.
@@ -48,7 +52,12 @@ final class RouteStore: Sendable {
         advance(stream, to: position)
     }
 
-    func applied(_ stream: Stream) -> Int64 { positions[stream.rawValue].load(ordering: .acquiring) }
+    func applied(_ stream: Stream) -> Int64 {
+        switch stream {
+        case .inventory: inventoryPosition.load(ordering: .acquiring)
+        case .assignment: assignmentPosition.load(ordering: .acquiring)
+        }
+    }
 
     var appliedToken: LookupV1.ConsistencyToken {
         .with {
@@ -113,7 +122,10 @@ final class RouteStore: Sendable {
     }
 
     private func advance(_ stream: Stream, to position: Int64) {
-        positions[stream.rawValue].store(position, ordering: .releasing)
+        switch stream {
+        case .inventory: inventoryPosition.store(position, ordering: .releasing)
+        case .assignment: assignmentPosition.store(position, ordering: .releasing)
+        }
         let ready = waiters.withLockedValue { waiters -> [Waiter] in
             let ids = waiters.pending.filter { satisfies($0.value.token) }.map(\.key)
             return ids.compactMap { waiters.pending.removeValue(forKey: $0) }

@@ -118,6 +118,31 @@ extension SocketAddress {
     }
 }
 
+/// A poll thread's connections by descriptor: an array, as descriptors are
+/// small integers and a dictionary's hashing came to 1% of a call's CPU.
+private struct LaneTable {
+    private var slots: [Lane?] = []
+
+    subscript(fd: CInt) -> Lane? {
+        fd >= 0 && Int(fd) < slots.count ? slots[Int(fd)] : nil
+    }
+
+    mutating func insert(_ lane: Lane) {
+        let index = Int(lane.fd)
+        if index >= slots.count { slots.append(contentsOf: repeatElement(nil, count: index + 1 - slots.count)) }
+        slots[index] = lane
+    }
+
+    /// Forgets the connection on `fd`; false when there was none.
+    mutating func remove(_ fd: CInt) -> Bool {
+        guard self[fd] != nil else { return false }
+        slots[Int(fd)] = nil
+        return true
+    }
+
+    var all: [Lane] { slots.compactMap { $0 } }
+}
+
 /// One connection of a poll thread.
 private final class Lane {
     let fd: CInt
@@ -173,7 +198,9 @@ private final class PollThread: @unchecked Sendable {
     var peers: [PollThread] = []
 
     // Owned by the thread.
-    private var lanes: [CInt: Lane] = [:]
+    private var lanes = LaneTable()
+    /// When the current poll returned: the time of every call it brought.
+    private var polled = NIODeadline.now()
     private var nextPeer = 0
     private var listening = true
     /// Set while accepting is paused because the process ran out of descriptors
@@ -245,6 +272,7 @@ private final class PollThread: @unchecked Sendable {
         var tags = [UInt64](repeating: 0, count: Int(CPOLL_MAX_EVENTS))
         while !stopping.load(ordering: .acquiring) {
             let count = cpoll_wait(epoll, &events, &tags, acceptPausedUntil == nil ? 1000 : 10)
+            polled = .now()
             if count > 1, shared.warms, fastPathsOn { readAhead(count, events, tags) }
             for slot in 0..<max(0, Int(count)) {
                 let tag = tags[slot]
@@ -265,7 +293,7 @@ private final class PollThread: @unchecked Sendable {
             housekeeping()
         }
         stopListening()
-        for lane in Array(lanes.values) { closeLane(lane) }
+        for lane in lanes.all { closeLane(lane) }
         close(epoll)
         close(wakeup)
     }
@@ -317,13 +345,13 @@ private final class PollThread: @unchecked Sendable {
 
     private func adoptConnection(_ fd: CInt, peer: String) {
         let lane = Lane(fd: fd, peer: peer, shared: shared)
-        lanes[fd] = lane
+        lanes.insert(lane)
         lane.events = CPOLL_IN
         control(CPOLL_ADD, fd, events: lane.events, tag: UInt64(UInt32(bitPattern: fd)))
     }
 
     private func closeLane(_ lane: Lane) {
-        guard lanes.removeValue(forKey: lane.fd) != nil else { return }
+        guard lanes.remove(lane.fd) else { return }
         control(CPOLL_DEL, lane.fd, events: 0, tag: 0)
         close(lane.fd)
         if lane.relay >= 0 {
@@ -376,8 +404,8 @@ private final class PollThread: @unchecked Sendable {
     private func readClient(_ lane: Lane) {
         let fast = fastPathsOn
         func consume(_ chunk: UnsafeRawBufferPointer) {
-            lane.lastRead = .now()
-            lane.session.consume(chunk, fast: fast, answers: &lane.out, relay: &lane.relayOut)
+            lane.lastRead = polled
+            lane.session.consume(chunk, fast: fast, at: polled, answers: &lane.out, relay: &lane.relayOut)
         }
         let outcome: ReadOutcome
         switch lane.ahead {
@@ -530,23 +558,23 @@ private final class PollThread: @unchecked Sendable {
     // MARK: Housekeeping
 
     private func housekeeping() {
-        if let until = acceptPausedUntil, NIODeadline.now() >= until {
+        let now = polled
+        if let until = acceptPausedUntil, now >= until {
             acceptPausedUntil = nil
             if listening, let listener { control(CPOLL_ADD, listener, events: CPOLL_IN, tag: Self.listenTag) }
         }
         if draining.load(ordering: .relaxed) {
             stopListening()
             // What relays nothing can close now; the others close when their relay does.
-            for lane in Array(lanes.values) where lane.relay < 0 && !lane.closing {
+            for lane in lanes.all where lane.relay < 0 && !lane.closing {
                 lane.closing = true
                 writeClient(lane)
             }
         }
-        let now = NIODeadline.now()
         guard now - lastSweep >= .seconds(1) else { return }
         lastSweep = now
         // Frees connections that went quiet, including a peer stalled half-way through a frame.
-        for lane in Array(lanes.values)
+        for lane in lanes.all
         where now - lane.lastRead >= settings.idleTimeout && lane.session.awaitingAnswers == 0 {
             logger.debug("closing idle connection", metadata: ["rpc.peer": "\(lane.peer)"])
             closeLane(lane)

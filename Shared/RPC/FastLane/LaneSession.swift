@@ -71,19 +71,22 @@ struct LaneSession {
         self.shared = shared
     }
 
-    /// Consumes bytes the client sent. With `fast` false (the server is
+    /// Consumes bytes the client sent, read at `time` (when the poll that
+    /// found them returned: the start of each call's timing, and the time a
+    /// cached token is checked at). With `fast` false (the server is
     /// draining, or logging every call) every frame is relayed.
-    mutating func consume(_ input: UnsafeRawBufferPointer, fast: Bool, answers: inout ByteBuffer, relay: inout ByteBuffer) {
+    mutating func consume(_ input: UnsafeRawBufferPointer, fast: Bool, at time: NIODeadline,
+                          answers: inout ByteBuffer, relay: inout ByteBuffer) {
         if relayingAll {
             relay.writeBytes(input)
         } else if partial.isEmpty {
-            let used = consumeFrames(input, fast: fast, answers: &answers, relay: &relay)
+            let used = consumeFrames(input, fast: fast, at: time, answers: &answers, relay: &relay)
             if used < input.count { partial.append(contentsOf: input[used...]) }
         } else {
             partial.append(contentsOf: input)
             var buffered: [UInt8] = []
             swap(&buffered, &partial)
-            let used = buffered.withUnsafeBytes { consumeFrames($0, fast: fast, answers: &answers, relay: &relay) }
+            let used = buffered.withUnsafeBytes { consumeFrames($0, fast: fast, at: time, answers: &answers, relay: &relay) }
             if used < buffered.count { partial = Array(buffered[used...]) }
         }
     }
@@ -118,7 +121,7 @@ struct LaneSession {
     }
 
     /// The whole frames at the start of `input`; returns how many bytes they took.
-    private mutating func consumeFrames(_ input: UnsafeRawBufferPointer, fast: Bool,
+    private mutating func consumeFrames(_ input: UnsafeRawBufferPointer, fast: Bool, at time: NIODeadline,
                                         answers: inout ByteBuffer, relay: inout ByteBuffer) -> Int {
         var start = 0
         while input.count - start >= 4 {
@@ -129,7 +132,7 @@ struct LaneSession {
             }
             guard let range = Self.frame(in: input, at: start) else { break }
             let frame = UnsafeRawBufferPointer(rebasing: input[range])
-            if !(fast && answerFast(frame, into: &answers)) {
+            if !(fast && answerFast(frame, at: time, into: &answers)) {
                 relay.writeBytes(UnsafeRawBufferPointer(rebasing: input[start..<range.upperBound]))
                 noteRelayed(frame)
             }
@@ -149,32 +152,33 @@ struct LaneSession {
     /// frame's bytes, when nothing about it needs the general path: the frame
     /// is a plain request, its token is valid and admits the caller, and the
     /// fast path takes it. Otherwise it writes nothing and returns false.
-    private mutating func answerFast(_ frame: UnsafeRawBufferPointer, into answers: inout ByteBuffer) -> Bool {
+    private mutating func answerFast(_ frame: UnsafeRawBufferPointer, at time: NIODeadline, into answers: inout ByteBuffer) -> Bool {
         guard let call = RawRequest(frame: frame), relayedCalls.isEmpty
                 || (relayedCalls.count < shared.maximumConcurrentCallsPerConnection && !relayedCalls.contains(call.callID)),
               let index = shared.endpoints.firstIndex(where: { call.method.matches($0.name) }) else { return false }
         let fast = shared.endpoints[index]
         var token: TokenCache.Entry?
         if let authorization = call.authorization {
-            token = self.token(authorization)
+            token = self.token(authorization, at: time)
             guard let token, token.fastAdmitted[index] else { return false }
         } else {
             guard fast.access.admits(nil) else { return false }
         }
-        let started = NIODeadline.now()
         scratch.removeAll()
         guard fast.answer(call.payload, token?.principal, &scratch) else { return false }
-        fast.recorder.record(started: started)
+        fast.recorder.record(started: time)
         answers.writeOKResponseFrame(callID: call.callID, payload: scratch.bytes)
         return true
     }
 
     /// The caller of `authorization`, verified (once per token); nil when it
-    /// is not valid — the general path then says why.
-    private mutating func token(_ authorization: UnsafeRawBufferPointer) -> TokenCache.Entry? {
-        if let hit = tokens.cached(authorization, leeway: shared.verifier.leeway) { return hit }
+    /// is not valid at `time` — the general path then says why.
+    private mutating func token(_ authorization: UnsafeRawBufferPointer, at time: NIODeadline) -> TokenCache.Entry? {
+        if let hit = tokens.cached(authorization, at: time) { return hit }
         guard let text = String(validating: authorization, as: UTF8.self) else { return nil }
-        return try? tokens.verify(text, verifier: shared.verifier, fastAccess: shared.endpoints.map(\.access))
+        guard let verified = try? tokens.verify(text, verifier: shared.verifier, fastAccess: shared.endpoints.map(\.access)),
+              time < verified.validUntil else { return nil }
+        return verified
     }
 
     /// The frame's declared length at `start` (which has 4 bytes).
