@@ -15,7 +15,7 @@
 # Environment: BENCH_DATABASE (default phonenumbers_bench_lookup, a database of
 # its own in the private Postgres), BENCH_SECONDS (measured seconds per load run,
 # default 6), BENCH_ROUNDS (rounds of lookup, Redis and Postgres side by side,
-# default 3), BENCH_CONNECTIONS (default 50).
+# default 5), BENCH_CONNECTIONS (default 50).
 #
 # The projection is seeded straight into lookup's tables with COPY, as lookup
 # would have built it from inventory's and assignment's events; every run
@@ -29,7 +29,7 @@ source scripts/lib/bench-summary.sh
 
 numbers="${1:-1000000}"
 seconds="${BENCH_SECONDS:-6}"
-rounds="${BENCH_ROUNDS:-3}"
+rounds="${BENCH_ROUNDS:-5}"
 connections="${BENCH_CONNECTIONS:-50}"
 warmup=2
 [[ "$numbers" =~ ^[1-9][0-9]*$ && "$seconds" =~ ^[1-9][0-9]*$ && "$rounds" =~ ^[1-9][0-9]*$ && "$connections" =~ ^[1-9][0-9]*$ ]] || {
