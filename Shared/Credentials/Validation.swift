@@ -111,11 +111,9 @@ struct ProviderRule: Sendable {
         case .text(let maxBytes):
             guard value.utf8.count <= maxBytes else { throw fail("must be at most \(maxBytes) bytes") }
         case .sid(let prefix):
-            let bytes = Array(value.utf8)
-            let ok = bytes.count == prefix.utf8.count + 32
-                && bytes.starts(with: prefix.utf8)
-                && bytes.dropFirst(prefix.utf8.count).allSatisfy(HostSyntax.isHexDigit)
-            guard ok else { throw fail("must be '\(prefix)' followed by 32 hexadecimal characters") }
+            guard SIDSyntax.isSID(value, prefix: prefix) else {
+                throw fail("must be '\(prefix)' followed by 32 hexadecimal characters")
+            }
         case .host:
             guard HostSyntax.isPlausibleHost(value) else {
                 throw fail("must be a hostname, an IPv4 address or a bracketed IPv6 address, optionally followed by :port (1-65535)")
@@ -141,5 +139,17 @@ struct ProviderRule: Sendable {
         case .control, .format, .lineSeparator, .paragraphSeparator: true
         default: false
         }
+    }
+}
+
+/// Twilio-style resource ids (SIDs): a prefix such as "PN" or "AC", then 32
+/// hexadecimal characters.
+public enum SIDSyntax {
+    /// Compared byte by byte: a String's `hasPrefix` compares characters, and in
+    /// a bulk import that was 1.5% of inventory's CPU.
+    public static func isSID(_ value: String, prefix: String) -> Bool {
+        let bytes = value.utf8
+        return bytes.count == prefix.utf8.count + 32 && bytes.starts(with: prefix.utf8)
+            && bytes.dropFirst(prefix.utf8.count).allSatisfy(HostSyntax.isHexDigit)
     }
 }

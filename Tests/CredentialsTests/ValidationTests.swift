@@ -145,3 +145,19 @@ func validationError(_ credentials: ProviderCredentials) -> CredentialValidation
         #expect(credentials.description == "acme credentials {client_id: •••, secret: •••}")
     }
 }
+
+@Suite struct SIDSyntaxTests {
+    @Test(arguments: [
+        ("PN0123456789abcdef0123456789ABCDEF", true),
+        ("PN0123456789abcdef0123456789abcde", false),    // 31 hex digits
+        ("PN0123456789abcdef0123456789abcdef0", false),  // 33
+        ("pn0123456789abcdef0123456789abcdef", false),   // the prefix is case-sensitive
+        ("AC0123456789abcdef0123456789abcdef", false),   // another kind of SID
+        ("PN0123456789abcdef0123456789abcdeg", false),
+        ("PN\u{301}123456789abcdef0123456789abcdef", false),  // a combining mark after the prefix
+        ("PN０123456789abcdef0123456789abcde", false),    // a full-width digit
+    ])
+    func phoneNumberSIDs(value: String, valid: Bool) {
+        #expect(SIDSyntax.isSID(value, prefix: "PN") == valid, "\(value)")
+    }
+}

@@ -82,7 +82,7 @@ enum ItemValidator {
                                ("provider_ids.vapi_phone_number_id", ids.vapiPhoneNumberId)] where !value.isEmpty {
             try FieldRules.identifier(value, field: field)
         }
-        if provider == "twilio", !ids.providerNumberId.isEmpty, !isTwilioSID(ids.providerNumberId, prefix: "PN") {
+        if provider == "twilio", !ids.providerNumberId.isEmpty, !SIDSyntax.isSID(ids.providerNumberId, prefix: "PN") {
             throw RPCError.invalidArgument(field: "provider_ids.provider_number_id",
                                            "a Twilio phone number SID is 'PN' followed by 32 hexadecimal characters")
         }
@@ -138,10 +138,5 @@ enum ItemValidator {
             throw RPCError.invalidArgument(field: "owner_organization_id", "'\(ownerPoolFilter)' is reserved: ListNumbers uses it for the platform pool")
         }
         return requested
-    }
-
-    static func isTwilioSID(_ value: String, prefix: String) -> Bool {
-        value.utf8.count == 34 && value.hasPrefix(prefix)
-            && value.utf8.dropFirst(2).allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) || ($0 >= 0x41 && $0 <= 0x46) }
     }
 }
