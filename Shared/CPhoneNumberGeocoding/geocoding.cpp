@@ -7,12 +7,14 @@
 
 #include <phonenumbers/geocoding/phonenumber_offline_geocoder.h>
 #include <phonenumbers/phonenumber.pb.h>
+#include <phonenumbers/phonenumberutil.h>
 #include <unicode/locid.h>
 
 namespace {
 
 using i18n::phonenumbers::PhoneNumber;
 using i18n::phonenumbers::PhoneNumberOfflineGeocoder;
+using i18n::phonenumbers::PhoneNumberUtil;
 
 // ICU locale ids are short; this bounds the scan of an untrusted C string.
 constexpr size_t kMaxLocaleLength = 64;
@@ -38,28 +40,6 @@ const icu::Locale& English() {
     return *english;
 }
 
-// libphonenumber's number from pn_parse's fields, without parsing again: the
-// country code, the national number and, as libphonenumber records them,
-// the leading zeros of the national significant number (Italy's "06 ..."),
-// which only the E.164 text keeps.
-PhoneNumber FromParsed(const pn_number& parsed) {
-    PhoneNumber number;
-    number.set_country_code(parsed.country_code);
-    number.set_national_number(parsed.national_number);
-    const std::string e164(parsed.e164, strnlen(parsed.e164, sizeof parsed.e164));
-    const std::string code = std::to_string(parsed.country_code);
-    if (e164.size() > code.size() + 1) {
-        const std::string national = e164.substr(code.size() + 1);
-        if (national.size() > 1 && national[0] == '0') {
-            number.set_italian_leading_zero(true);
-            size_t zeros = 1;
-            while (zeros < national.size() - 1 && national[zeros] == '0') ++zeros;
-            if (zeros != 1) number.set_number_of_leading_zeros(static_cast<int>(zeros));
-        }
-    }
-    return number;
-}
-
 // Copies `value` with its NUL into `buffer`; false (and "") if it does not fit.
 bool CopyOut(const std::string& value, char* buffer, size_t capacity) {
     if (value.size() >= capacity) {
@@ -78,9 +58,8 @@ int pn_geocoder_place(const void* number, char* place, size_t capacity) {
     if (number == nullptr || place == nullptr || capacity == 0) return 0;
     try {
         // For a valid number: GetDescriptionForNumber less its re-validation.
-        const pn_number& parsed = *static_cast<const pn_number*>(number);
-        return CopyOut(Geocoder().GetDescriptionForValidNumber(FromParsed(parsed), English()),
-                       place, capacity) ? 1 : 0;
+        const PhoneNumber& parsed = *static_cast<const PhoneNumber*>(number);
+        return CopyOut(Geocoder().GetDescriptionForValidNumber(parsed, English()), place, capacity) ? 1 : 0;
     } catch (...) {
         place[0] = '\0';
         return 0;
@@ -93,18 +72,19 @@ pn_status pn_geocode(const char* e164, size_t e164_len, const char* locale,
     buffer[0] = '\0';
     if (e164 == nullptr) return PN_INVALID_ARGUMENT;
     try {
-        pn_number parsed;
-        pn_status status = pn_parse(e164, e164_len, nullptr, 0, &parsed);
-        // An invalid number has no place (GetDescriptionForNumber gives "").
-        if (status == PN_NOT_VALID) return PN_OK;
-        if (status != PN_OK) return status;
+        PhoneNumber parsed;
+        if (PhoneNumberUtil::GetInstance()->Parse(std::string(e164, e164_len), "ZZ", &parsed) !=
+            PhoneNumberUtil::NO_PARSING_ERROR) {
+            return PN_NOT_A_NUMBER;
+        }
         std::string locale_id = "en";
         if (locale != nullptr) {
             size_t length = strnlen(locale, kMaxLocaleLength + 1);
             if (length > 0 && length <= kMaxLocaleLength) locale_id.assign(locale, length);
         }
+        // GetDescriptionForNumber checks validity itself: an invalid number has no place ("").
         const std::string description =
-            Geocoder().GetDescriptionForNumber(FromParsed(parsed), icu::Locale(locale_id.c_str()));
+            Geocoder().GetDescriptionForNumber(parsed, icu::Locale(locale_id.c_str()));
         return CopyOut(description, buffer, capacity) ? PN_OK : PN_BUFFER_TOO_SMALL;
     } catch (...) {
         buffer[0] = '\0';

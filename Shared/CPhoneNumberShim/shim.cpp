@@ -296,14 +296,14 @@ std::string RegionDisplayName(const std::string& region, const icu::Locale& loca
 // non-geographic type (mobile numbers in most countries), otherwise the place
 // from `describer` (the geocoder's prefix data, which falls back to the
 // country name itself). False when it does not fit.
-bool Describe(const pn_number& parsed, PhoneNumberUtil::PhoneNumberType type,
+bool Describe(const PhoneNumber& number, PhoneNumberUtil::PhoneNumberType type,
               const std::string& region, pn_place_describer describer,
               char* description, size_t capacity) {
     if (type == PhoneNumberUtil::UNKNOWN) return true;
-    if (!Util().IsNumberGeographical(type, parsed.country_code)) {
+    if (!Util().IsNumberGeographical(type, number.country_code())) {
         return CopyOut(RegionDisplayName(region, English()), description, capacity);
     }
-    return describer(&parsed, description, capacity) != 0;
+    return describer(&number, description, capacity) != 0;
 }
 
 // A parsed number's region (GetRegionCodeForNumber) and type (GetNumberType),
@@ -525,7 +525,7 @@ pn_status ParseAndDescribe(const char* text, size_t text_len, const char* defaul
             Clear(out);
         }
         if (status != PN_OK || description == nullptr || describer == nullptr) return status;
-        if (!Describe(*out, type, region, describer, description, description_capacity)) {
+        if (!Describe(number, type, region, describer, description, description_capacity)) {
             description[0] = '\0';
             return PN_BUFFER_TOO_SMALL;
         }

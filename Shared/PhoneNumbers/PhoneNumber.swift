@@ -197,9 +197,9 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// Writes the English place of a number the shim has just parsed (its
-    /// untyped `pn_number`) into a buffer of the given capacity; nonzero when
-    /// it fit. The geocoder's (PhoneNumberGeocoding) is the one there is: it
+    /// Writes the English place of a number the shim has just parsed
+    /// (libphonenumber's own number, untyped) into a buffer of the given
+    /// capacity; nonzero when it fit. The geocoder's (PhoneNumberGeocoding) is the one there is: it
     /// is passed in, so this module does not link the geocoder's library.
     package typealias PlaceDescriber = @convention(c) (UnsafeRawPointer?, UnsafeMutablePointer<CChar>?, Int) -> Int32
 

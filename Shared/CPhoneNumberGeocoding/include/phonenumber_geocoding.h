@@ -17,8 +17,9 @@ extern "C" {
 
 /*
  * The describer pn_parse_geocode takes: the English place of a valid,
- * geographical number (a pn_number) that pn_parse filled in ("Mountain View, CA"; the country
- * name when the prefix data knows no place). 0 when it does not fit.
+ * geographical number it has just parsed (see pn_place_describer):
+ * "Mountain View, CA", or the country name when the prefix data knows no
+ * place. 0 when it does not fit.
  */
 int pn_geocoder_place(const void *number, char *place, size_t capacity);
 
@@ -28,7 +29,7 @@ int pn_geocoder_place(const void *number, char *place, size_t capacity);
  * means "en"): a place ("Mountain View, CA") when the prefix data knows one,
  * else the country name ("United States"), else "" (for example for
  * non-geographic numbers and invalid ones). UTF-8, NUL-terminated; 256
- * bytes is ample.
+ * bytes is ample. PN_NOT_A_NUMBER when libphonenumber cannot parse the text.
  *
  * The geocoder loads its data lazily on first use; see pn_warm_up_geocoder.
  */

@@ -171,9 +171,10 @@ pn_status pn_parse(const char *text, size_t text_len,
  * fit. The geocoder's prefix tables are a library of their own
  * (libgeocoding, 14 MB of tables relocated when it loads), so it lives in
  * the CPhoneNumberGeocoding module, whose pn_geocoder_place is the one
- * describer: services that never geocode never load it. `number` is the
- * pn_number (untyped, so the Swift that passes the describer along needs
- * none of this header's types).
+ * describer: services that never geocode never load it. `number` is
+ * libphonenumber's own parsed number (an i18n::phonenumbers::PhoneNumber,
+ * untyped here, as C and Swift have no such type), so the geocoder neither
+ * parses the text again nor rebuilds the number from pn_parse's fields.
  */
 typedef int (*pn_place_describer)(const void *number, char *place, size_t capacity);
 
