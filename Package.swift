@@ -421,7 +421,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LookupTests",
-            dependencies: ["LookupService", "Protos"],
+            dependencies: ["LookupService", "Protos", "Credentials"],
             path: "Tests/LookupTests",
             swiftSettings: swiftSettings
         ),

@@ -1,3 +1,4 @@
+import Credentials
 import Foundation
 import Testing
 @testable import LookupService
@@ -67,11 +68,41 @@ import Testing
     @Test func theArenaStoresEveryFormAndGivesItBack() {
         var arena = ByteArena()
         let pairs = zip(Self.samples, Self.samples.reversed()).filter { !$0.0.isEmpty || !$0.1.isEmpty }
-        let offsets = pairs.map { arena.append(CompactText($0.0), CompactText($0.1)) }
+        let offsets = pairs.map { arena.append(NumberExtras(providerNumberID: CompactText($0.0), vapiPhoneNumberID: CompactText($0.1))) }
         for ((first, second), offset) in zip(pairs, offsets) {
-            #expect(arena.strings(at: offset, count: 2) == [first, second])
+            let extras = arena.extras(at: offset)
+            #expect([extras.providerNumberID.string, extras.vapiPhoneNumberID.string] == [first, second])
+            #expect(extras.providerNumberID == CompactText(first) && extras.vapiPhoneNumberID == CompactText(second))
         }
-        #expect(arena.append(.empty, .empty) == 0)
+        #expect(arena.append(NumberExtras()) == 0)
+    }
+
+    /// Owner and credentials are stored only when a number has them, and
+    /// each comes back with the texts, alone or together.
+    @Test func theArenaKeepsOwnerAndCredentialsBesideTheTexts() {
+        var arena = ByteArena()
+        let sealed = SealedCredentials(keyID: "key-2026", ciphertext: (0..<300).map { UInt8(truncatingIfNeeded: $0 * 7) })
+        let variants = [
+            NumberExtras(providerNumberID: CompactText("PN" + String(repeating: "0f", count: 16)), owner: 7),
+            NumberExtras(vapiPhoneNumberID: CompactText(UUID().uuidString.lowercased()), credentials: sealed),
+            NumberExtras(providerNumberID: CompactText("a text that is longer than thirty-two bytes"), owner: 70_000, credentials: sealed),
+            NumberExtras(credentials: SealedCredentials(keyID: "k", ciphertext: [])),
+            NumberExtras(owner: 1),
+        ]
+        let offsets = variants.map { arena.append($0) }
+        for (extras, offset) in zip(variants, offsets) {
+            #expect(offset != 0)
+            #expect(arena.extras(at: offset) == extras)
+            var withoutCredentials = extras
+            withoutCredentials.credentials = nil
+            #expect(arena.extras(at: offset, withCredentials: false) == withoutCredentials)
+            arena.providerIDs(at: offset) { providerNumberID, vapiPhoneNumberID, owner in
+                #expect(CompactText(providerNumberID) == extras.providerNumberID)
+                #expect(CompactText(vapiPhoneNumberID) == extras.vapiPhoneNumberID)
+                #expect(owner == extras.owner)
+            }
+        }
+        #expect(arena.extras(at: 0) == NumberExtras())
     }
 
     /// The word-at-a-time hex reader against a digit-by-digit one: every byte

@@ -1,3 +1,4 @@
+import Credentials
 import Foundation
 import Protos
 import RPC
@@ -25,6 +26,13 @@ import Testing
 
     private func assign(_ state: inout RouteState, org: String?, agent: String?, _ assignment: AssignmentFacts.State = .assigned) {
         state.apply(.assignment(AssignmentFacts(numberID: numberID, e164: e164, organizationID: org, agentID: agent, state: assignment)))
+    }
+
+    /// The keys of the numbers `agent` can take calls on, as ListByAgent scans for them.
+    private func reaching(_ state: RouteState, _ agent: String) -> [UInt64] {
+        var keys: [UInt64] = []
+        state.memberKeys(of: .agent(state.symbols.find(agent)!), in: 0..<state.numberCount, above: 0, into: &keys)
+        return keys
     }
 
     private func route(_ state: RouteState, viewer: Viewer = nil, at instant: Date? = nil) throws -> LookupV1.Route {
@@ -72,13 +80,13 @@ import Testing
         state.apply(.organization(.with { $0.id = "org-a"; $0.slug = "acme"; $0.externalId = "ext-a"; $0.timeZone = "America/Los_Angeles" }))
         #expect(try route(state).agent?.id == "agent-2")
         #expect(try route(state).reason == .scheduleRule)
-        #expect(state.numbers(reachingAgent: state.symbols.find("agent-2")!).count == 1)
+        #expect(reaching(state, "agent-2") == [key.value])
 
         // Released and allocated again: assignment dropped the schedule, so does lookup.
         assign(&state, org: nil, agent: nil, .available)
         assign(&state, org: "org-a", agent: "agent-1")
         #expect(try !route(state).hasSchedule)
-        #expect(state.numbers(reachingAgent: state.symbols.find("agent-2")!).isEmpty)
+        #expect(reaching(state, "agent-2").isEmpty)
     }
 
     @Test func tenantsSeeOnlyTheirOwnNumbersAndDeletedOrganisationsLoseTheirAgents() throws {
@@ -93,6 +101,91 @@ import Testing
         state.apply(.organizationDeleted(id: "org-a"))
         #expect(state.organizationSymbol(named: "acme") == nil)
         #expect(state.agentCount == 0)
+    }
+}
+
+/// A number's extras (provider ids, owner, credentials) live in one arena
+/// record; each change keeps what it does not touch.
+@Suite struct NumberExtrasTests {
+    let id = UUID()
+    let key = E164Key(e164: "+14155550100")!
+
+    private func facts(providerNumberID: String, owner: String?) -> CatalogFacts {
+        CatalogFacts(numberID: id, e164: "+14155550100", country: "US", region: "CA", numberType: "mobile", provider: "twilio",
+                     providerNumberID: providerNumberID, trunkID: "", vapiPhoneNumberID: "vapi-1",
+                     capabilities: Capabilities(bits: 1), retired: false, ownerOrganizationID: owner, version: 1)
+    }
+
+    @Test func ownerAndCredentialsSurviveEachOthersChanges() throws {
+        var state = RouteState()
+        state.apply(.organization(.with { $0.id = "org-a"; $0.timeZone = "UTC" }))
+        state.apply(.cataloged(facts(providerNumberID: "PN1", owner: "org-a")))
+        state.apply(.assignment(AssignmentFacts(numberID: id, e164: "+14155550100", organizationID: "org-a", agentID: nil, state: .assigned)))
+        let sealed = SealedCredentials(keyID: "k1", ciphertext: [1, 2, 3])
+        state.apply(.credentials(numberID: id, sealed: sealed))
+        let slot = try #require(state.slot(for: id))
+        func route() throws -> LookupV1.Route { try state.resolve(key, at: Date(), viewer: nil).get().route }
+
+        #expect(state.entry(slot, withCredentials: true).credentials == sealed)
+        #expect(try route().ownedByOrganization && route().hasCredentials && route().providerIds?.providerNumberId == "PN1")
+
+        // A catalogue change keeps the credentials; a credentials change keeps the ids and owner.
+        state.apply(.cataloged(facts(providerNumberID: "PN2", owner: "org-a")))
+        #expect(state.entry(slot, withCredentials: true).credentials == sealed)
+        #expect(try route().providerIds?.providerNumberId == "PN2")
+        state.apply(.credentials(numberID: id, sealed: nil))
+        #expect(state.entry(slot, withCredentials: true).credentials == nil)
+        #expect(try !route().hasCredentials && route().ownedByOrganization && route().providerIds?.vapiPhoneNumberId == "vapi-1")
+
+        // Owned only while the owner holds it.
+        state.apply(.cataloged(facts(providerNumberID: "PN2", owner: nil)))
+        #expect(try !route().ownedByOrganization)
+        state.apply(.cataloged(facts(providerNumberID: "PN2", owner: "org-b")))
+        #expect(try !route().ownedByOrganization)
+        state.apply(.cataloged(facts(providerNumberID: "PN2", owner: "org-a")))
+        #expect(try route().ownedByOrganization)
+    }
+
+    /// Facts that did not change are not stored again (the arena never frees).
+    @Test func anUnchangedCatalogueEventStoresNothing() throws {
+        var state = RouteState()
+        state.apply(.cataloged(facts(providerNumberID: "PN1", owner: "org-a")))
+        let offset = state.numbers[0].extras
+        state.apply(.cataloged(facts(providerNumberID: "PN1", owner: "org-a")))
+        #expect(state.numbers[0].extras == offset)
+        state.apply(.cataloged(facts(providerNumberID: "PN3", owner: "org-a")))
+        #expect(state.numbers[0].extras != offset)
+    }
+}
+
+/// Listings scan the numbers a chunk at a time: what they find is what a
+/// walk over every number finds, whatever the chunks.
+@Suite struct MemberKeysTests {
+    @Test func chunkedScansFindEveryMemberInOrder() throws {
+        let store = RouteStore()
+        var changes: [ProjectionChange] = [.organization(.with { $0.id = "org-a" }), .organization(.with { $0.id = "org-b" }),
+                                           .agent(.with { $0.id = "agent-1"; $0.organizationId = "org-a" })]
+        var expected: (a: [UInt64], agent: [UInt64]) = ([], [])
+        // Enough members that a short page's scan trims what it has gathered.
+        for index in 0..<3_000 {
+            // Keys descending as slots ascend, so the order comes from sorting, not from the scan.
+            let e164 = "+1415555\(String(format: "%04d", 9_999 - index))"
+            let org = index % 3 == 0 ? "org-b" : "org-a", agent = index % 5 == 0 && org == "org-a" ? "agent-1" : nil
+            let id = UUID()
+            changes.append(.assignment(AssignmentFacts(numberID: id, e164: e164, organizationID: org, agentID: agent, state: .assigned)))
+            if org == "org-a" { expected.a.append(E164Key(e164: e164)!.value) }
+            if agent != nil { expected.agent.append(E164Key(e164: e164)!.value) }
+        }
+        store.apply(changes, from: .assignment, through: 1)
+        let (a, agent) = store.read { ($0.symbols.find("org-a")!, $0.symbols.find("agent-1")!) }
+        for chunk in [1, 7, 64, 1 << 16] {
+            #expect(store.memberKeys(of: .organization(a), above: 0, limit: 10_000, chunk: chunk) == expected.a.sorted())
+            #expect(store.memberKeys(of: .agent(agent), above: 0, limit: 10_000, chunk: chunk) == expected.agent.sorted())
+            // A page: the smallest keys above the last one seen.
+            let after = expected.a.sorted()[4]
+            #expect(store.memberKeys(of: .organization(a), above: after, limit: 3, chunk: chunk) == Array(expected.a.sorted()[5..<8]))
+        }
+        #expect(store.read { $0.numberCount(of: a) } == expected.a.count)
     }
 }
 
@@ -126,10 +219,10 @@ import Testing
         }
     }
 
-    /// A number is 56 bytes: its flags share the E.164 key's word, and its
+    /// A number is 40 bytes: its flags share the E.164 key's word, and its
     /// trunk is part of its profile. Neither may leak into the other.
     @Test func packedNumbersKeepKeyFlagsAndTrunkApart() throws {
-        #expect(MemoryLayout<PackedNumber>.stride == 56)
+        #expect(MemoryLayout<PackedNumber>.stride == 40)
         var packed = PackedNumber(key: 999_999_999_999_999, id: UUID())  // the largest 15-digit key
         packed.cataloged = true
         packed.retired = true

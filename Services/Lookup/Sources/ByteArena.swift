@@ -1,28 +1,112 @@
 import CPrefetch
+import Credentials
 import Foundation
 import ServiceRuntime
 
-/// Append-only storage for numbers' variable-length fields (provider ids,
-/// sealed credentials), so a number holds a 32-bit offset instead of Swift
-/// strings with their own heap blocks. Chunks of 1 MiB grow without the
-/// doubling slack of one big array. Offset 0 means "nothing stored".
+/// What a number keeps beside its packed fields: its texts, and what only
+/// some numbers have (an owner, sealed credentials). Kept in the arena as one
+/// record, so a number holds one offset for all of it and nothing for what it
+/// lacks; a change stores a new record.
+struct NumberExtras: Equatable, Sendable {
+    var providerNumberID = CompactText.empty
+    var vapiPhoneNumberID = CompactText.empty
+    /// The owning organisation's symbol (0: none).
+    var owner: UInt32 = 0
+    var credentials: SealedCredentials?
+
+    var isEmpty: Bool { self == NumberExtras() }
+}
+
+/// Append-only storage for numbers' variable-length fields (`NumberExtras`,
+/// schedules), so a number holds a 32-bit offset instead of Swift strings and
+/// arrays with their own heap blocks. Chunks of 32 MiB grow without the
+/// doubling slack of one big array; each is a mapping of its own (malloc maps
+/// blocks that large), touched only as far as it is filled, and never lies
+/// among the start-up load's batches: small chunks allocated between them
+/// kept the pages (or huge pages) around them resident after the batches
+/// were freed. Offset 0 means "nothing stored".
 ///
 /// Strings are stored compactly when they have the shapes provider ids have:
 /// a lowercase UUID in 16 bytes, two capital letters and 32 lowercase hex
 /// digits (Twilio's "PN…", "TK…") in 18; anything else as length and bytes.
+///
+/// A record is a header byte (1: an owner follows the texts, 2: credentials
+/// follow), provider_number_id, vapi_phone_number_id, the owner's symbol (4
+/// bytes), then the credentials' key id and length-prefixed ciphertext.
 struct ByteArena: Sendable {
-    private static let chunkSize = 1 << 20
+    private static let chunkSize = 32 << 20
+    private static let ownerFollows: UInt8 = 1, credentialsFollow: UInt8 = 2
     private var chunks: [[UInt8]] = [[0]]
     /// Where a value is encoded before it is copied in (kept to reuse its buffer).
     private var scratch: [UInt8] = []
 
-    /// Stores two strings one after the other; their offset, or 0 when both are empty.
-    mutating func append(_ first: CompactText, _ second: CompactText) -> UInt32 {
-        guard first != .empty || second != .empty else { return 0 }
+    /// Stores a number's extras; their offset, or 0 when there are none.
+    mutating func append(_ extras: NumberExtras) -> UInt32 {
+        guard !extras.isEmpty else { return 0 }
         var encoded = take()
-        Self.encode(first, into: &encoded)
-        Self.encode(second, into: &encoded)
+        encoded.append((extras.owner != 0 ? Self.ownerFollows : 0) | (extras.credentials != nil ? Self.credentialsFollow : 0))
+        Self.encode(extras.providerNumberID, into: &encoded)
+        Self.encode(extras.vapiPhoneNumberID, into: &encoded)
+        if extras.owner != 0 { withUnsafeBytes(of: extras.owner.littleEndian) { encoded += $0 } }
+        if let sealed = extras.credentials {
+            Self.encode(CompactText(sealed.keyID), into: &encoded)
+            let length = UInt32(sealed.ciphertext.count)
+            for shift in [24, 16, 8, 0] as [UInt32] { encoded.append(UInt8(truncatingIfNeeded: length >> shift)) }
+            encoded += sealed.ciphertext
+        }
         return append(returning: encoded)
+    }
+
+    /// The extras stored at `offset` (none for 0); the credentials only when
+    /// asked for (copying them out is wasted work everywhere else).
+    func extras(at offset: UInt32, withCredentials: Bool = true) -> NumberExtras {
+        guard offset != 0 else { return NumberExtras() }
+        return withRecord(at: offset) { header, providerNumberID, vapiPhoneNumberID, owner, rest in
+            var extras = NumberExtras(providerNumberID: CompactText(providerNumberID), vapiPhoneNumberID: CompactText(vapiPhoneNumberID),
+                                      owner: owner)
+            if withCredentials && header & Self.credentialsFollow != 0 {
+                var position = 0
+                let keyID = Self.decode(rest, &position)
+                let length = (0..<4).reduce(0) { $0 << 8 | Int(rest[position + $1]) }
+                extras.credentials = SealedCredentials(keyID: keyID, ciphertext: Array(rest[(position + 4)..<(position + 4 + length)]))
+            }
+            return extras
+        }
+    }
+
+    /// Stores a number's schedule: the symbols of the agents it can route to,
+    /// then its encoded bytes.
+    mutating func appendSchedule(_ encoded: [UInt8], agents: [UInt32]) -> UInt32 {
+        var record = take()
+        Self.appendLength(agents.count, to: &record)
+        for agent in agents { withUnsafeBytes(of: agent.littleEndian) { record += $0 } }
+        Self.appendLength(encoded.count, to: &record)
+        record += encoded
+        return append(returning: record)
+    }
+
+    /// Whether the schedule stored at `offset` can route to `agent`.
+    func schedule(at offset: UInt32, reaches agent: UInt32) -> Bool {
+        withBytes(at: offset) { bytes in
+            let count = Self.length(bytes, at: 0)
+            return (0..<count).contains { UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 + 4 * $0, as: UInt32.self)) == agent }
+        }
+    }
+
+    /// The encoded schedule stored at `offset`.
+    func scheduleBytes<Result>(at offset: UInt32, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        withBytes(at: offset) { bytes in
+            let start = 4 + 4 * Self.length(bytes, at: 0) + 4
+            return body(UnsafeRawBufferPointer(rebasing: bytes[start..<(start + Self.length(bytes, at: start - 4))]))
+        }
+    }
+
+    private static func appendLength(_ length: Int, to out: inout [UInt8]) {
+        withUnsafeBytes(of: UInt32(length).littleEndian) { out += $0 }
+    }
+
+    private static func length(_ bytes: UnsafeRawBufferPointer, at position: Int) -> Int {
+        Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: position, as: UInt32.self)))
     }
 
     /// One stored text, as it is stored: no String made. `utf8` points into
@@ -31,38 +115,34 @@ struct ByteArena: Sendable {
         case utf8(UnsafeRawBufferPointer)
         case uuid(UUID)
         case sid(prefix: UInt16, high: UInt64, low: UInt64)
+
+        static var empty: StoredText { .utf8(UnsafeRawBufferPointer(start: nil, count: 0)) }
     }
 
-    /// The `count` texts stored at `offset`, in order, with their index (empty
-    /// texts for offset 0): for writing them out without making Strings.
-    func forEachText(at offset: UInt32, count: Int, _ body: (Int, StoredText) -> Void) {
-        guard offset != 0 else {
-            for index in 0..<count { body(index, .utf8(UnsafeRawBufferPointer(start: nil, count: 0))) }
-            return
+    /// The provider ids stored at `offset` as they are stored, and the owner's
+    /// symbol: for writing an answer without making Strings.
+    func providerIDs<Result>(at offset: UInt32, _ body: (_ providerNumberID: StoredText, _ vapiPhoneNumberID: StoredText,
+                                                          _ owner: UInt32) -> Result) -> Result {
+        guard offset != 0 else { return body(.empty, .empty, 0) }
+        return withRecord(at: offset) { _, providerNumberID, vapiPhoneNumberID, owner, _ in
+            body(providerNumberID, vapiPhoneNumberID, owner)
         }
+    }
+
+    /// The record at `offset` (not 0): its header, texts and owner, and the bytes after them.
+    private func withRecord<Result>(at offset: UInt32, _ body: (UInt8, StoredText, StoredText, UInt32, UnsafeRawBufferPointer) -> Result) -> Result {
         withBytes(at: offset) { bytes in
-            var position = 0
-            for index in 0..<count { body(index, Self.read(bytes, &position)) }
+            let header = bytes[0]
+            var position = 1
+            let providerNumberID = Self.read(bytes, &position)
+            let vapiPhoneNumberID = Self.read(bytes, &position)
+            var owner: UInt32 = 0
+            if header & Self.ownerFollows != 0 {
+                owner = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: position, as: UInt32.self))
+                position += 4
+            }
+            return body(header, providerNumberID, vapiPhoneNumberID, owner, UnsafeRawBufferPointer(rebasing: bytes[position...]))
         }
-    }
-
-    /// The `count` strings stored at `offset` (empty strings for offset 0).
-    func strings(at offset: UInt32, count: Int) -> [String] {
-        guard offset != 0 else { return Array(repeating: "", count: count) }
-        return withBytes(at: offset) { bytes in
-            var position = 0
-            return (0..<count).map { _ in Self.decode(bytes, &position) }
-        }
-    }
-
-    /// Stores sealed credentials: key id, then length-prefixed ciphertext.
-    mutating func append(keyID: String, ciphertext: [UInt8]) -> UInt32 {
-        var encoded = take()
-        Self.encode(CompactText(keyID), into: &encoded)
-        let length = UInt32(ciphertext.count)
-        for shift in [24, 16, 8, 0] as [UInt32] { encoded.append(UInt8(truncatingIfNeeded: length >> shift)) }
-        encoded += ciphertext
-        return append(returning: encoded)
     }
 
     /// The scratch buffer, emptied, for encoding one value.
@@ -77,15 +157,6 @@ struct ByteArena: Sendable {
     private mutating func append(returning encoded: [UInt8]) -> UInt32 {
         defer { scratch = encoded }
         return append(encoded)
-    }
-
-    func credentials(at offset: UInt32) -> (keyID: String, ciphertext: [UInt8]) {
-        withBytes(at: offset) { bytes in
-            var position = 0
-            let keyID = Self.decode(bytes, &position)
-            let length = (0..<4).reduce(0) { $0 << 8 | Int(bytes[position + $1]) }
-            return (keyID, Array(bytes[(position + 4)..<(position + 4 + length)]))
-        }
     }
 
     /// Stores bytes made by `encode(_:into:)`; their offset.
@@ -155,7 +226,7 @@ struct ByteArena: Sendable {
         }
     }
 
-    static func decode(_ bytes: UnsafeRawBufferPointer, _ position: inout Int) -> String {
+    private static func decode(_ bytes: UnsafeRawBufferPointer, _ position: inout Int) -> String {
         switch read(bytes, &position) {
         case .utf8(let utf8): String(decoding: utf8, as: UTF8.self)
         case .uuid(let uuid): uuid.lowercasedString
@@ -169,7 +240,7 @@ struct ByteArena: Sendable {
         position += 1
         switch tag {
         case .empty:
-            return .utf8(UnsafeRawBufferPointer(start: nil, count: 0))
+            return .empty
         case .short, .long:
             var length = Int(bytes[position])
             position += 1
@@ -196,5 +267,16 @@ struct ByteArena: Sendable {
         var value: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         withUnsafeMutableBytes(of: &value) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[start..<(start + 16)])) }
         return value
+    }
+}
+
+extension CompactText {
+    /// A text as the arena stores it, in the form `CompactText(_:)` gives its string.
+    init(_ stored: ByteArena.StoredText) {
+        switch stored {
+        case .utf8(let utf8): self = utf8.withMemoryRebound(to: UInt8.self) { CompactText($0) }
+        case .uuid(let uuid): self = .uuid(uuid)
+        case .sid(let prefix, let high, let low): self = .sid(prefix: prefix, high: high, low: low)
+        }
     }
 }

@@ -191,13 +191,14 @@ struct LookupHandlers: Sendable {
         try FieldRules.identifier(request.agentId, field: "agent_id")
         let page = try RoutePage(size: request.pageSize, token: request.pageToken)
         return try answer(request.minToken, context) {
-            try store.read { state throws(RPCError) in
+            let symbol = try store.read { state throws(RPCError) in
                 guard let symbol = state.symbols.find(request.agentId), let agent = state.agent(symbol),
                       viewer == nil || state.symbols[agent.organization] == viewer else {
                     throw RPCError(.notFound, "agent '\(request.agentId)' not found")
                 }
-                return page.list(state.numbers(reachingAgent: symbol), in: state, viewer: viewer)
+                return symbol
             }
+            return page.list(.agent(symbol), in: store, viewer: viewer)
         }
     }
 
@@ -206,13 +207,14 @@ struct LookupHandlers: Sendable {
         try FieldRules.identifier(request.organizationId, field: "organization_id")
         let page = try RoutePage(size: request.pageSize, token: request.pageToken)
         return try answer(request.minToken, context) {
-            try store.read { state throws(RPCError) in
+            let symbol = try store.read { state throws(RPCError) in
                 guard let symbol = state.organizationSymbol(named: request.organizationId),
                       viewer == nil || state.symbols[symbol] == viewer else {
                     throw RPCError(.notFound, "organisation '\(request.organizationId)' not found")
                 }
-                return page.list(state.numbers(of: symbol), in: state, viewer: viewer)
+                return symbol
             }
+            return page.list(.organization(symbol), in: store, viewer: viewer)
         }
     }
 
@@ -307,17 +309,22 @@ struct RoutePage: Sendable {
         after = UInt64(last) ?? 0
     }
 
-    func list<Slots: Sequence<Int32>>(_ slots: Slots, in state: RouteState, viewer: Viewer) -> LookupV1.ListRoutesResponse {
-        let keys = slots.lazy.map { E164Key(value: state.numbers[Int($0)].key) }.filter { $0.value > after }.sorted()
+    /// The page of `membership`'s routes after `after`, by E.164. A number
+    /// that left the membership since the scan found it is left out.
+    func list(_ membership: RouteState.Membership, in store: RouteStore, viewer: Viewer) -> LookupV1.ListRoutesResponse {
+        let keys = store.memberKeys(of: membership, above: after, limit: size + 1)
         var response = LookupV1.ListRoutesResponse()
         let now = Date()
-        for key in keys.prefix(size) {
-            if case .success(let resolved) = state.resolve(key, at: now, viewer: viewer) {
-                response.routes.append(resolved.route)
+        store.read { state in
+            for key in keys.prefix(size).map(E164Key.init(value:)) {
+                guard let slot = state.slot(for: key), state.isMember(slot, of: membership) else { continue }
+                if case .success(let resolved) = state.resolve(key, at: now, viewer: viewer) {
+                    response.routes.append(resolved.route)
+                }
             }
         }
         if keys.count > size, let last = keys.prefix(size).last {
-            response.nextPageToken = PageToken.encode(String(last.value))
+            response.nextPageToken = PageToken.encode(String(last))
         }
         return response
     }

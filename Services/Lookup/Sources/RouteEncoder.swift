@@ -61,11 +61,12 @@ extension RouteState {
         }
         out.appendEncoded(profile.provider)  // field 14
         let ids = out.beginNested(15)
-        // The arena holds provider_number_id then vapi_phone_number_id; the trunk goes between.
-        state.pointee.symbols.withUTF8(profile.trunk) { trunk in
-            state.pointee.arena.forEachText(at: number.providerIDs, count: 2) { index, text in
-                if index == 1 { out.data(2, trunk) }
-                out.text(index == 0 ? 1 : 3, text)
+        let owner = state.pointee.symbols.withUTF8(profile.trunk) { trunk in
+            state.pointee.arena.providerIDs(at: number.extras) { providerNumberID, vapiPhoneNumberID, owner in
+                out.text(1, providerNumberID)
+                out.data(2, trunk)
+                out.text(3, vapiPhoneNumberID)
+                return owner
             }
         }
         out.endNested(ids)
@@ -76,7 +77,7 @@ extension RouteState {
         out.bool(3, flags.mms)
         out.bool(4, flags.fax)
         out.endNested(capabilities)
-        out.bool(17, number.owner != 0 && number.owner == number.organization)
+        out.bool(17, owner != 0 && owner == number.organization)
         out.bool(19, number.hasCredentials)
         out.endNested(route)
         let token = out.beginNested(2)  // ResolveResponse.applied
@@ -105,14 +106,14 @@ extension RouteState {
             for key in keys {
                 let slot = Int(state.pointee.byKey.firstProbe(SlotTable.hash(key.value)))
                 guard slot >= 0, slot < numbers.count else { continue }
-                // 56 bytes a number: most span two cache lines, so both are asked for.
+                // 40 bytes a number: many span two cache lines, so both are asked for.
                 let number = UnsafeRawPointer(numbers.baseAddress! + slot)
                 cprefetch(number)
                 cprefetch(number + MemoryLayout<PackedNumber>.size - 1)
             }
             for key in keys {
                 let slot = Int(state.pointee.byKey.firstProbe(SlotTable.hash(key.value)))
-                if slot >= 0, slot < numbers.count { state.pointee.arena.prefetch(numbers[slot].providerIDs) }
+                if slot >= 0, slot < numbers.count { state.pointee.arena.prefetch(numbers[slot].extras) }
             }
         }
     }

@@ -14,27 +14,23 @@ struct Profile: Hashable, Sendable {
     var trunk: UInt32 = 0
 }
 
-/// One number as memory holds it: 56 bytes, strings as symbols or arena
-/// offsets, and the links of its organisation's and agent's lists.
+/// One number as memory holds it: 40 bytes, strings as symbols or an arena
+/// offset. No links of its organisation's or agent's lists: those listings
+/// scan the numbers instead (`RouteStore.memberKeys`), which costs a
+/// listing milliseconds and saves every number 12 bytes.
 struct PackedNumber: Sendable {
     /// The E.164 key in the low 50 bits (15 digits stay below 10^15 < 2^50)
     /// and the flags above it: bits 0 catalogued, 1 retired, 2–3 assignment
     /// state, 4–7 capabilities, 8 has a schedule, 9 has credentials (so that
-    /// Resolve needs no lookup in `schedules` or `credentials` to know).
+    /// Resolve needs no lookup in `schedules` or the arena to know).
     private var keyAndFlags: UInt64
     var id: UUID
     /// Index of its `Profile` (0: none).
     var profile: UInt32 = 0
-    /// Arena offset of provider_number_id and vapi_phone_number_id.
-    var providerIDs: UInt32 = 0
-    var owner: UInt32 = 0
+    /// Arena offset of its `NumberExtras` (0: none).
+    var extras: UInt32 = 0
     var organization: UInt32 = 0
     var agent: UInt32 = 0
-    /// Doubly linked list of the organisation's numbers (-1 ends it).
-    var nextInOrganization: Int32 = -1
-    var previousInOrganization: Int32 = -1
-    /// Singly linked list of the numbers an agent is connected to.
-    var nextOfAgent: Int32 = -1
 
     private static let keyBits: UInt64 = 50
     private static let keyMask: UInt64 = 1 << keyBits - 1
@@ -110,26 +106,10 @@ struct NumberEntry: Sendable {
     var credentials: SealedCredentials?
 }
 
-/// A class, as `OrganizationEntry` and `EncodedProfile`: the general path
-/// reads one per call, and a copy is then one reference, not every field of a
-/// message. Encoded routes embed agents and organisations from
-/// `RouteState.encodedAgents` and `encodedOrganizations` instead.
-final class AgentEntry: Sendable {
+/// An agent as the general path reads it, decoded from `encodedAgents`.
+struct AgentEntry: Sendable {
     let organization: UInt32
     let message: LookupV1.Agent
-
-    init(organization: UInt32, message: LookupV1.Agent) {
-        self.organization = organization
-        self.message = message
-    }
-}
-
-final class OrganizationEntry: Sendable {
-    let message: LookupV1.Organization
-
-    init(_ message: LookupV1.Organization) {
-        self.message = message
-    }
 }
 
 /// A profile's fields as a route encodes them, in wire format.
@@ -154,18 +134,9 @@ final class EncodedProfile: Sendable {
     }
 }
 
-struct ScheduleEntry: Sendable {
-    /// The schedule, encoded: a few hundred bytes, decoded only when a call on
-    /// the number needs it (a decoded schedule is several times larger).
-    var encoded: [UInt8]
-    /// Agents the schedule can route to (rules, overrides, default).
-    var agents: Set<UInt32>
-}
-
 /// The whole route projection in memory: numbers packed in one array, indexed
-/// by E.164 key and by id, organisations, agents, schedules, and the lists the
-/// reverse lookups walk. Changes are applied in stream order; `RouteStore`
-/// guards it.
+/// by E.164 key and by id, organisations, agents and schedules. Changes are
+/// applied in stream order; `RouteStore` guards it.
 struct RouteState: Sendable {
     var symbols = Symbols()
     private(set) var numbers: ContiguousArray<PackedNumber> = []
@@ -177,22 +148,18 @@ struct RouteState: Sendable {
     /// The same, encoded for `encodedResolve`.
     private(set) var encodedProfiles: [EncodedProfile] = [EncodedProfile(Profile())]
     private var profileIndexes: [Profile: UInt32] = [Profile(): 0]
-    /// Arena offsets of sealed credentials, for the numbers that have them.
-    private var credentials: [Int32: UInt32] = [:]
-    private(set) var organizations: [UInt32: OrganizationEntry] = [:]
     /// Slug and external id → organisation symbol, for ResolveTenant.
     private var organizationAliases: [String: UInt32] = [:]
-    private(set) var agents: [UInt32: AgentEntry] = [:]
-    /// The same organisations and agents in wire format, for `encodedResolve`.
+    /// Organisations and agents by symbol, in wire format (`encodedResolve`
+    /// copies them into answers as they are).
     private(set) var encodedOrganizations = EncodedBySymbol()
     private(set) var encodedAgents = EncodedBySymbol()
-    private var schedules: [Int32: ScheduleEntry] = [:]
-    /// First number and count of each organisation's list.
-    private var organizationLists = SymbolMap<(first: Int32, count: Int)>()
-    /// First number of each agent's list.
-    private var agentLists = SymbolMap<Int32>()
-    /// Numbers whose schedule can route to each agent.
-    private var scheduledNumbers: [UInt32: Set<Int32>] = [:]
+    /// Arena offsets of the numbers' schedules, kept encoded: a few hundred
+    /// bytes, decoded only when a call on the number needs it (a decoded
+    /// schedule is several times larger).
+    private var schedules: [Int32: UInt32] = [:]
+    /// How many numbers each organisation holds.
+    private var organizationCounts = SymbolMap<Int>()
 
     init() {}
 
@@ -226,19 +193,15 @@ struct RouteState: Sendable {
     func entry(_ slot: Int32, withCredentials: Bool) -> NumberEntry {
         let packed = numbers[Int(slot)]
         let profile = profiles[Int(packed.profile)]
-        let ids = arena.strings(at: packed.providerIDs, count: 2)
-        var sealed: SealedCredentials?
-        if withCredentials, let offset = credentials[slot] {
-            let stored = arena.credentials(at: offset)
-            sealed = SealedCredentials(keyID: stored.keyID, ciphertext: stored.ciphertext)
-        }
+        let extras = arena.extras(at: packed.extras, withCredentials: withCredentials)
         return NumberEntry(
             id: packed.id, key: E164Key(value: packed.key), cataloged: packed.cataloged, retired: packed.retired,
             state: packed.state, country: profile.country, region: profile.region, numberType: profile.numberType,
             provider: profile.provider,
-            providerNumberID: ids[0], trunkID: symbols[profile.trunk], vapiPhoneNumberID: ids[1],
-            capabilities: packed.capabilities, owner: packed.owner, organization: packed.organization, agent: packed.agent,
-            hasCredentials: packed.hasCredentials, credentials: sealed)
+            providerNumberID: extras.providerNumberID.string, trunkID: symbols[profile.trunk],
+            vapiPhoneNumberID: extras.vapiPhoneNumberID.string, capabilities: packed.capabilities, owner: extras.owner,
+            organization: packed.organization, agent: packed.agent, hasCredentials: packed.hasCredentials,
+            credentials: extras.credentials)
     }
 
     private mutating func profileIndex(_ profile: Profile) -> UInt32 {
@@ -255,49 +218,64 @@ struct RouteState: Sendable {
     /// The number's schedule, ready to evaluate in its zone (or its
     /// organisation's); nil without a schedule or a known zone.
     func evaluator(for slot: Int32) -> ScheduleEvaluator? {
-        guard let entry = schedules[slot], let schedule = try? AssignmentV1.Schedule(serializedBytes: entry.encoded) else { return nil }
-        return ScheduleEvaluator(schedule, organizationTimeZone: organizations[numbers[Int(slot)].organization]?.message.timeZone ?? "")
+        guard let offset = schedules[slot],
+              let schedule = arena.scheduleBytes(at: offset, { try? AssignmentV1.Schedule(serializedBytes: $0) }) else { return nil }
+        return ScheduleEvaluator(schedule, organizationTimeZone: organization(numbers[Int(slot)].organization)?.timeZone ?? "")
     }
-    func organization(_ symbol: UInt32) -> LookupV1.Organization? { organizations[symbol]?.message }
-    func agent(_ symbol: UInt32) -> AgentEntry? { agents[symbol] }
+
+    func organization(_ symbol: UInt32) -> LookupV1.Organization? { encodedOrganizations.message(symbol) }
+
+    func agent(_ symbol: UInt32) -> AgentEntry? {
+        guard let place = encodedAgents.place(symbol), let message = encodedAgents.message(symbol, as: LookupV1.Agent.self) else {
+            return nil
+        }
+        return AgentEntry(organization: place.organization, message: message)
+    }
 
     /// An organisation by id, slug or external id.
     func organizationSymbol(named name: String) -> UInt32? {
-        if let symbol = symbols.find(name), organizations[symbol] != nil { return symbol }
+        if let symbol = symbols.find(name), encodedOrganizations.place(symbol) != nil { return symbol }
         return organizationAliases[name]
     }
 
     var numberCount: Int { numbers.count }
-    var assignedCount: Int { organizationLists.values.reduce(0) { $0 + $1.count } }
-    var organizationCount: Int { organizations.count }
-    var agentCount: Int { agents.count }
+    var assignedCount: Int { organizationCounts.values.reduce(0, +) }
+    var organizationCount: Int { encodedOrganizations.count }
+    var agentCount: Int { encodedAgents.count }
     var scheduleCount: Int { schedules.count }
 
-    /// The numbers an organisation holds (assigned or on hold).
-    func numbers(of organization: UInt32) -> [Int32] {
-        var slots: [Int32] = []
-        var next = organizationLists[organization]?.first ?? -1
-        while next >= 0 {
-            slots.append(next)
-            next = numbers[Int(next)].nextInOrganization
-        }
-        return slots
+    func numberCount(of organization: UInt32) -> Int { organizationCounts[organization] ?? 0 }
+
+    /// Whose numbers a listing wants.
+    enum Membership: Sendable {
+        /// The numbers an organisation holds (assigned or on hold).
+        case organization(UInt32)
+        /// Numbers connected to the agent or whose schedule can route to it.
+        case agent(UInt32)
     }
 
-    func numberCount(of organization: UInt32) -> Int { organizationLists[organization]?.count ?? 0 }
-
-    /// Numbers connected to the agent or whose schedule can route to it.
-    func numbers(reachingAgent agent: UInt32) -> Set<Int32> {
-        var slots = scheduledNumbers[agent] ?? []
-        var next = agentLists[agent] ?? -1
-        while next >= 0 {
-            slots.insert(next)
-            next = numbers[Int(next)].nextOfAgent
+    func isMember(_ slot: Int32, of membership: Membership) -> Bool {
+        let number = numbers[Int(slot)]
+        switch membership {
+        case .organization(let symbol): return number.organization == symbol
+        case .agent(let symbol):
+            guard number.agent != symbol else { return true }
+            guard number.hasSchedule, let offset = schedules[slot] else { return false }
+            return arena.schedule(at: offset, reaches: symbol)
         }
-        return slots
     }
 
-    func agentCount(of organization: UInt32) -> Int { agents.values.count { $0.organization == organization } }
+    /// Adds to `keys` the E.164 keys above `after` of the members among the
+    /// numbers in `slots`.
+    func memberKeys(of membership: Membership, in slots: Range<Int>, above after: UInt64, into keys: inout [UInt64]) {
+        numbers.withUnsafeBufferPointer { numbers in
+            for slot in slots.clamped(to: numbers.indices) where numbers[slot].key > after {
+                if isMember(Int32(slot), of: membership) { keys.append(numbers[slot].key) }
+            }
+        }
+    }
+
+    func agentCount(of organization: UInt32) -> Int { encodedAgents.symbols(of: organization).count }
 
     // MARK: Changes
 
@@ -306,8 +284,9 @@ struct RouteState: Sendable {
         case .cataloged(let facts): catalog(facts)
         case .credentials(let id, let sealed):
             guard let slot = slot(for: id) else { return }
-            credentials[slot] = sealed.map { arena.append(keyID: $0.keyID, ciphertext: $0.ciphertext) }
-            numbers[Int(slot)].hasCredentials = sealed != nil
+            var extras = arena.extras(at: numbers[Int(slot)].extras)
+            extras.credentials = sealed
+            store(extras, at: slot)
         case .assignment(let facts): assign(facts)
         case .schedule(let id, let schedule):
             guard let slot = slot(for: id) else { return }
@@ -316,18 +295,14 @@ struct RouteState: Sendable {
         case .organizationDeleted(let id): deleteOrganization(id)
         case .agent(let agent):
             let organization = symbols.intern(agent.organizationId), symbol = symbols.intern(agent.id)
-            let entry = AgentEntry(organization: organization, message: .with {
+            let message = LookupV1.Agent.with {
                 $0.id = agent.id
                 $0.name = agent.name
                 $0.externalAssistantId = agent.externalAssistantId
-            })
-            agents[symbol] = entry
-            encodedAgents.set(symbol, entry.message.serializedBytes(), organization: organization)
-        case .agentDeleted(let id):
-            if let symbol = symbols.find(id) {
-                agents[symbol] = nil
-                encodedAgents.remove(symbol)
             }
+            encodedAgents.set(symbol, message.serializedBytes(), organization: organization)
+        case .agentDeleted(let id):
+            if let symbol = symbols.find(id) { encodedAgents.remove(symbol) }
         }
     }
 
@@ -389,11 +364,9 @@ struct RouteState: Sendable {
     /// a different number (by id and by E.164), so no index is searched first.
     mutating func load(_ number: LoadedNumber) {
         let slot = append(id: number.id, key: number.key)
-        if let entry = number.catalog { catalog(entry, at: slot) }
-        if let sealed = number.credentials {
-            credentials[slot] = arena.append(keyID: sealed.keyID, ciphertext: sealed.ciphertext)
-            numbers[Int(slot)].hasCredentials = true
-        }
+        // The catalogue's extras and the credentials in one record, stored once.
+        if let entry = number.catalog { catalog(entry, at: slot, credentials: number.credentials) }
+        else if number.credentials != nil { store(NumberExtras(credentials: number.credentials), at: slot) }
         let organization = number.state == .available ? 0 : symbols.intern(number.organization)
         assign(organization: organization, agent: symbols.intern(number.agent), state: number.state, at: slot)
     }
@@ -403,21 +376,32 @@ struct RouteState: Sendable {
         catalog(CatalogEntry(facts), at: slot(id: facts.numberID, key: key))
     }
 
-    private mutating func catalog(_ entry: CatalogEntry, at slot: Int32) {
+    /// Catalogues the number in `slot`; `credentials` are its sealed
+    /// credentials when known (at start-up), else it keeps those it has.
+    private mutating func catalog(_ entry: CatalogEntry, at slot: Int32, credentials: SealedCredentials? = nil) {
         var number = numbers[Int(slot)]
         number.cataloged = true
         var profile = entry.profile
         profile.trunk = symbols.intern(entry.trunk)
         number.profile = profileIndex(profile)
-        // Stored again only when they changed (the arena never frees).
-        if number.providerIDs == 0
-            || arena.strings(at: number.providerIDs, count: 2) != [entry.providerNumberID.string, entry.vapiPhoneNumberID.string] {
-            number.providerIDs = arena.append(entry.providerNumberID, entry.vapiPhoneNumberID)
-        }
         number.capabilities = entry.capabilities
         number.retired = entry.retired
-        number.owner = symbols.intern(entry.owner)
         numbers[Int(slot)] = number
+        var extras = credentials == nil ? arena.extras(at: number.extras) : NumberExtras(credentials: credentials)
+        extras.providerNumberID = entry.providerNumberID
+        extras.vapiPhoneNumberID = entry.vapiPhoneNumberID
+        extras.owner = symbols.intern(entry.owner)
+        store(extras, at: slot)
+    }
+
+    /// Gives the number in `slot` these extras, stored again only when they
+    /// changed (the arena never frees).
+    private mutating func store(_ extras: NumberExtras, at slot: Int32) {
+        let offset = numbers[Int(slot)].extras
+        if offset == 0 ? !extras.isEmpty : arena.extras(at: offset) != extras {
+            numbers[Int(slot)].extras = arena.append(extras)
+        }
+        numbers[Int(slot)].hasCredentials = extras.credentials != nil
     }
 
     private mutating func assign(_ facts: AssignmentFacts) {
@@ -435,69 +419,16 @@ struct RouteState: Sendable {
             setSchedule(nil, at: slot)
         }
         if before.organization != organization {
-            unlinkFromOrganization(slot)
-            if organization != 0 { linkToOrganization(slot, organization) }
+            if before.organization != 0 { organizationCounts[before.organization] = numberCount(of: before.organization) - 1 }
+            if organization != 0 { organizationCounts[organization] = numberCount(of: organization) + 1 }
+            numbers[Int(slot)].organization = organization
         }
-        if before.agent != agent {
-            unlinkFromAgent(slot)
-            numbers[Int(slot)].agent = agent
-            if agent != 0 {
-                numbers[Int(slot)].nextOfAgent = agentLists[agent] ?? -1
-                agentLists[agent] = slot
-            }
-        }
+        numbers[Int(slot)].agent = agent
         numbers[Int(slot)].state = state
     }
 
-    private mutating func linkToOrganization(_ slot: Int32, _ organization: UInt32) {
-        let list = organizationLists[organization] ?? (-1, 0)
-        numbers[Int(slot)].organization = organization
-        numbers[Int(slot)].previousInOrganization = -1
-        numbers[Int(slot)].nextInOrganization = list.first
-        if list.first >= 0 { numbers[Int(list.first)].previousInOrganization = slot }
-        organizationLists[organization] = (slot, list.count + 1)
-    }
-
-    private mutating func unlinkFromOrganization(_ slot: Int32) {
-        let number = numbers[Int(slot)]
-        guard number.organization != 0, var list = organizationLists[number.organization] else { return }
-        if number.previousInOrganization >= 0 {
-            numbers[Int(number.previousInOrganization)].nextInOrganization = number.nextInOrganization
-        } else {
-            list.first = number.nextInOrganization
-        }
-        if number.nextInOrganization >= 0 {
-            numbers[Int(number.nextInOrganization)].previousInOrganization = number.previousInOrganization
-        }
-        list.count -= 1
-        organizationLists[number.organization] = list.count > 0 ? list : nil
-        numbers[Int(slot)].organization = 0
-        numbers[Int(slot)].nextInOrganization = -1
-        numbers[Int(slot)].previousInOrganization = -1
-    }
-
-    /// Agents hold few numbers, so walking the list to unlink is cheap.
-    private mutating func unlinkFromAgent(_ slot: Int32) {
-        let agent = numbers[Int(slot)].agent
-        guard agent != 0, let first = agentLists[agent] else { return }
-        let next = numbers[Int(slot)].nextOfAgent
-        if first == slot {
-            agentLists[agent] = next >= 0 ? next : nil
-        } else {
-            var previous = first
-            while numbers[Int(previous)].nextOfAgent >= 0 && numbers[Int(previous)].nextOfAgent != slot {
-                previous = numbers[Int(previous)].nextOfAgent
-            }
-            if numbers[Int(previous)].nextOfAgent == slot { numbers[Int(previous)].nextOfAgent = next }
-        }
-        numbers[Int(slot)].nextOfAgent = -1
-        numbers[Int(slot)].agent = 0
-    }
-
     private mutating func setSchedule(_ schedule: AssignmentV1.Schedule?, at slot: Int32) {
-        if let old = schedules.removeValue(forKey: slot) {
-            for agent in old.agents { scheduledNumbers[agent]?.remove(slot) }
-        }
+        schedules[slot] = nil
         numbers[Int(slot)].hasSchedule = schedule != nil
         guard let schedule else { return }
         var agents = Set<UInt32>()
@@ -505,39 +436,33 @@ struct RouteState: Sendable {
             if case .agentId(let id) = target?.target { agents.insert(symbols.intern(id)) }
         }
         if !schedule.defaultAgentId.isEmpty { agents.insert(symbols.intern(schedule.defaultAgentId)) }
-        for agent in agents { scheduledNumbers[agent, default: []].insert(slot) }
-        schedules[slot] = ScheduleEntry(encoded: schedule.serializedBytes(), agents: agents)
+        schedules[slot] = arena.appendSchedule(schedule.serializedBytes(), agents: agents.sorted())
     }
 
     private mutating func upsertOrganization(_ organization: AssignmentV1.Organization) {
         let symbol = symbols.intern(organization.id)
-        let previous = organizations[symbol]
-        if let previous {
-            organizationAliases[previous.message.slug] = nil
-            organizationAliases[previous.message.externalId] = nil
+        if let previous = self.organization(symbol) {
+            organizationAliases[previous.slug] = nil
+            organizationAliases[previous.externalId] = nil
         }
-        let entry = OrganizationEntry(.with {
+        let message = LookupV1.Organization.with {
             $0.id = organization.id
             $0.slug = organization.slug
             $0.externalId = organization.externalId
             $0.name = organization.name
             $0.timeZone = organization.timeZone
-        })
-        organizations[symbol] = entry
-        encodedOrganizations.set(symbol, entry.message.serializedBytes())
+        }
+        encodedOrganizations.set(symbol, message.serializedBytes())
         if !organization.slug.isEmpty { organizationAliases[organization.slug] = symbol }
         if !organization.externalId.isEmpty { organizationAliases[organization.externalId] = symbol }
     }
 
     private mutating func deleteOrganization(_ id: String) {
-        guard let symbol = symbols.find(id), let previous = organizations.removeValue(forKey: symbol)?.message else { return }
+        guard let symbol = symbols.find(id), let previous = organization(symbol) else { return }
         encodedOrganizations.remove(symbol)
         organizationAliases[previous.slug] = nil
         organizationAliases[previous.externalId] = nil
         // Its agents go with it (assignment deletes them by cascade).
-        for (agent, entry) in agents where entry.organization == symbol {
-            agents[agent] = nil
-            encodedAgents.remove(agent)
-        }
+        for agent in encodedAgents.symbols(of: symbol) { encodedAgents.remove(agent) }
     }
 }

@@ -36,6 +36,33 @@ final class RouteStore: Sendable {
         try state.readInPlace(body)
     }
 
+    /// The `limit` smallest E.164 keys above `after` of the members of
+    /// `membership`, ascending. The numbers are scanned a chunk at a time,
+    /// each chunk under a read of its own: one read of a million numbers
+    /// takes milliseconds, and a writer waiting for it would hold up every
+    /// Resolve as long. Numbers changed meanwhile are seen before or after
+    /// their change, as by a read at either moment; callers check again
+    /// what they answer.
+    func memberKeys(of membership: RouteState.Membership, above after: UInt64, limit: Int, chunk: Int = 1 << 16) -> [UInt64] {
+        var keys: [UInt64] = []
+        var start = 0
+        while let end = read({ state -> Int? in
+            guard start < state.numberCount else { return nil }
+            let end = min(start + chunk, state.numberCount)
+            state.memberKeys(of: membership, in: start..<end, above: after, into: &keys)
+            return end
+        }) {
+            start = end
+            // Only the smallest `limit` can be answered: keep the list short.
+            if keys.count > 4 * limit + 1024 {
+                keys.sort()
+                keys.removeLast(keys.count - limit)
+            }
+        }
+        keys.sort()
+        return Array(keys.prefix(limit))
+    }
+
     /// Replaces everything (start-up load) and sets both positions.
     func replace(with loaded: RouteState, inventory: Int64, assignment: Int64) {
         state.write { $0 = loaded }
