@@ -69,8 +69,6 @@ inventory_pid="$bench_last_pid"
 bench_start_service assignment "$assignment_port" PHONE_INVENTORY_ADDR="127.0.0.1:$inventory_port"
 assignment_pid="$bench_last_pid"
 upstreams=(PHONE_INVENTORY_ADDR="127.0.0.1:$inventory_port" PHONE_ASSIGNMENT_ADDR="127.0.0.1:$assignment_port")
-# As compose and scripts/run.sh start lookup: its projection on huge pages (README, settings).
-lookup_env=(GLIBC_TUNABLES=glibc.malloc.hugetlb=1)
 
 # 2. Lookup with an empty projection (following no stream, it stays empty) ------
 psql_admin <<'SQL'
@@ -80,7 +78,7 @@ DO $$ BEGIN
     END IF;
 END $$;
 SQL
-bench_start_service lookup "$lookup_port" "${lookup_env[@]}"
+bench_start_service lookup "$lookup_port"
 sleep 1
 rss_empty="$(rss_bytes "$bench_last_pid")"
 bench_stop "$bench_last_pid"
@@ -112,7 +110,7 @@ say "seeded in $(((($(now_ns) - started) / 1000000))) ms (generation, COPY, VACU
 bench_health_interval=5
 postgres_cpu_before="$(cpu_micros "$postmaster" --with-children)"
 started="$(now_ns)"
-bench_start_service lookup "$lookup_port" "${lookup_env[@]}" "${upstreams[@]}"
+bench_start_service lookup "$lookup_port" "${upstreams[@]}"
 cold_start_ms=$((($(now_ns) - started) / 1000000))
 bench_health_interval=100
 lookup_pid="$bench_last_pid"

@@ -66,8 +66,7 @@ start_service() {
 
 start_service inventory "$inventory_port"
 start_service assignment "$assignment_port"
-# Lookup's projection on huge pages (README, settings).
-start_service lookup "$lookup_port" GLIBC_TUNABLES=glibc.malloc.hugetlb=1
+start_service lookup "$lookup_port"
 
 for _ in $(seq 1 100); do
     if "$bin/phonectl" health >/dev/null 2>&1; then break; fi

@@ -9,20 +9,22 @@ import Foundation
 /// and inventory's imports of thousands of numbers per call.
 public enum MallocTuning {
     private static let defaultThreshold: Int32 = 128 * 1024
-    /// One malloc arena per core instead of glibc's eight. The load's batches
-    /// are allocated on whichever database thread fetched them and freed on
-    /// another, so with an arena per thread each batch landed in memory that
-    /// had to be faulted in afresh. Call it first in `main`, before threads start.
-    public static func limitArenas() {
+    /// At most `arenas` malloc arenas (by default one per core, not glibc's
+    /// eight per core). Batches allocated on one thread and freed on another,
+    /// with an arena per thread, each landed in memory that had to be faulted
+    /// in afresh. Call it first in `main`, before threads start.
+    public static func limitArenas(to arenas: Int? = nil) {
         #if canImport(Glibc)
-        mallopt(M_ARENA_MAX, Int32(max(2, ProcessInfo.processInfo.activeProcessorCount)))
+        mallopt(M_ARENA_MAX, Int32(clamping: arenas ?? max(2, ProcessInfo.processInfo.activeProcessorCount)))
         #endif
     }
 
     /// Runs `body` with freed memory kept for reuse rather than handed back
     /// to the kernel (each batch is freed just before the next one of the same
     /// size is allocated); afterwards the defaults return and the transient
-    /// memory goes back to the system, not into resident memory.
+    /// memory goes back to the system, not into resident memory. All of it only
+    /// with one arena: `malloc_trim` gives back the main arena's free top but
+    /// not a secondary arena's (see lookup's `main`).
     public static func keepingFreedMemory<Result>(_ body: () async throws -> Result) async rethrows -> Result {
         #if canImport(Glibc)
         keepFreedMemory(upTo: Int(Int32.max))

@@ -163,16 +163,22 @@ struct ByteArena: Sendable {
     private mutating func append(_ encoded: [UInt8]) -> UInt32 {
         precondition(encoded.count <= Self.chunkSize, "a field of \(encoded.count) bytes does not fit the arena")
         if chunks[chunks.count - 1].count + encoded.count > Self.chunkSize {
-            var chunk: [UInt8] = []
-            chunk.reserveCapacity(Self.chunkSize)
-            chunks.append(chunk)
+            chunks.append(Self.chunk())
         } else if chunks.count == 1 && chunks[0].capacity < Self.chunkSize {
-            chunks[0].reserveCapacity(Self.chunkSize)
+            chunks[0] = Self.chunk() + chunks[0]
         }
         let index = chunks.count - 1
         let offset = UInt32(index * Self.chunkSize + chunks[index].count)
         chunks[index] += encoded
         return offset
+    }
+
+    /// An empty chunk with room for `chunkSize` bytes, on huge pages.
+    private static func chunk() -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: chunkSize) { buffer, count in
+            HugePages.advise(buffer)
+            count = 0
+        }
     }
 
     /// Asks the CPU to fetch the bytes at `offset`.

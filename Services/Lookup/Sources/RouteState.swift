@@ -165,7 +165,10 @@ struct RouteState: Sendable {
 
     /// Sized for `expected` numbers, so loading does not regrow.
     init(expectedNumbers expected: Int) {
-        numbers.reserveCapacity(expected)
+        numbers = ContiguousArray(unsafeUninitializedCapacity: expected) { buffer, count in
+            HugePages.advise(buffer)
+            count = 0
+        }
         byKey = SlotTable(minimumCapacity: expected)
         byID = SlotTable(minimumCapacity: expected)
     }

@@ -10,7 +10,12 @@ struct SlotTable: Sendable {
     private(set) var count = 0
 
     init(minimumCapacity: Int = 0) {
-        slots = Array(repeating: -1, count: max(16, minimumCapacity * 5 / 4 + 1))
+        let size = max(16, minimumCapacity * 5 / 4 + 1)
+        slots = Array(unsafeUninitializedCapacity: size) { buffer, count in
+            HugePages.advise(buffer)
+            buffer.initialize(repeating: -1)
+            count = size
+        }
     }
 
     /// The slot whose key hashes to `hash` and satisfies `isKey`.
