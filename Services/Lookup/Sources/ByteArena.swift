@@ -30,9 +30,12 @@ struct NumberExtras: Equatable, Sendable {
 /// a lowercase UUID in 16 bytes, two capital letters and 32 lowercase hex
 /// digits (Twilio's "PN…", "TK…") in 18; anything else as length and bytes.
 ///
-/// A record is a header byte (1: an owner follows the texts, 2: credentials
-/// follow), provider_number_id, vapi_phone_number_id, the owner's symbol (4
-/// bytes), then the credentials' key id and length-prefixed ciphertext.
+/// A number's record is a header byte (1: an owner follows the texts, 2:
+/// credentials follow), provider_number_id, vapi_phone_number_id, the owner's
+/// symbol, then the credentials' key id and length-prefixed ciphertext. A
+/// schedule's record is the count of the agents it can route to, their
+/// symbols, then the encoded schedule's length and bytes. Symbols and lengths
+/// are 4 bytes, little-endian.
 struct ByteArena: Sendable {
     private static let chunkSize = 32 << 20
     private static let ownerFollows: UInt8 = 1, credentialsFollow: UInt8 = 2
@@ -50,8 +53,7 @@ struct ByteArena: Sendable {
         if extras.owner != 0 { withUnsafeBytes(of: extras.owner.littleEndian) { encoded += $0 } }
         if let sealed = extras.credentials {
             Self.encode(CompactText(sealed.keyID), into: &encoded)
-            let length = UInt32(sealed.ciphertext.count)
-            for shift in [24, 16, 8, 0] as [UInt32] { encoded.append(UInt8(truncatingIfNeeded: length >> shift)) }
+            Self.appendLength(sealed.ciphertext.count, to: &encoded)
             encoded += sealed.ciphertext
         }
         return append(returning: encoded)
@@ -67,7 +69,7 @@ struct ByteArena: Sendable {
             if withCredentials && header & Self.credentialsFollow != 0 {
                 var position = 0
                 let keyID = Self.decode(rest, &position)
-                let length = (0..<4).reduce(0) { $0 << 8 | Int(rest[position + $1]) }
+                let length = Self.length(rest, at: position)
                 extras.credentials = SealedCredentials(keyID: keyID, ciphertext: Array(rest[(position + 4)..<(position + 4 + length)]))
             }
             return extras
