@@ -333,7 +333,7 @@ let package = Package(
         .executableTarget(
             name: "LookupBench",
             dependencies: [
-                "RPC", "Protos", "Auth", "BenchSupport", "CPoll",
+                "RPC", "Protos", "Auth", "Credentials", "BenchSupport", "CPoll",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

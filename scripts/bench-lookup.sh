@@ -163,8 +163,11 @@ for round in $(seq 1 "$rounds"); do
 done
 
 # 8. The rest of lookup's figures, and Redis paced alike ------------------------
-# 16 in flight with each answered call replaced at once (no figure is set against it).
+# 16 in flight with each answered call replaced at once, and Resolve asking for
+# the provider credentials as well, of numbers that have them (the credentials
+# opened per call): no figure is set against either.
 load 16 0 lookup-16
+load 1 0 lookup-credentials --credentials
 # Half of the peak for calls sent one at a time, as the paced run sends them
 # (half the 16-in-flight peak would be past what unpipelined calls can reach).
 half_rate="$(cat "$bench_tmp"/lookup-1.* | awk '{ print $1 }' | median | awk '{ printf "%.0f", $1 / 2 }')"

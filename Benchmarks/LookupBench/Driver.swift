@@ -17,13 +17,16 @@ final class CallDriver: @unchecked Sendable {
     private let epoll: CInt
     private let wire: Wire
     private let numbers: Int
+    /// The seeded number a call asks for, from a uniformly drawn index.
+    private let draw: (Int) -> Int
     /// Reads land here; an incomplete answer waits in its connection.
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 8)
 
     /// Connects `connections` sockets to the server on 127.0.0.1:`port`.
-    init(port: Int, wire: Wire, connections count: Int, numbers: Int) throws {
+    init(port: Int, wire: Wire, connections count: Int, numbers: Int, draw: @escaping (Int) -> Int = { $0 }) throws {
         self.wire = wire
         self.numbers = numbers
+        self.draw = draw
         epoll = cpoll_create()
         var made: [Connection] = []
         do {
@@ -163,7 +166,7 @@ final class CallDriver: @unchecked Sendable {
     /// Writes one call of a random seeded number (sent at the next flush).
     private func call(_ connection: Connection, _ outcome: inout Load.Outcome) {
         guard connection.isOpen, let callID = connection.nextCall(&outcome) else { return }
-        wire.writeCall(index: Int.random(in: 0..<numbers, using: &connection.random), callID: callID, to: &connection.out)
+        wire.writeCall(index: draw(Int.random(in: 0..<numbers, using: &connection.random)), callID: callID, to: &connection.out)
     }
 
     /// Sends what the connection has written; what the socket does not take

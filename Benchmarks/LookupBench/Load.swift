@@ -14,6 +14,8 @@ struct Load: AsyncParsableCommand {
     @Option(help: "Lookup's (or Redis') port on 127.0.0.1.") var port: Int
     @Option(help: "The server's process id, for its CPU time.") var serverPid: Int32
     @Flag(help: "Call Redis (GET of the keys redis-protocol sets) instead of lookup.") var redis = false
+    @Flag(help: "Ask lookup for the provider credentials too (include_credentials), of seeded numbers that have them.")
+    var credentials = false
     @OptionGroup var seed: SeedOptions
     @Option var connections = 50
     @Option(help: "Calls in flight per connection (without --rate).") var inFlight = 1
@@ -29,11 +31,16 @@ struct Load: AsyncParsableCommand {
         guard connections > 0, inFlight > 0, seconds > 0, warmup >= 0, rate >= 0 else {
             throw ValidationError("connections, in-flight and seconds must be positive")
         }
+        guard !credentials || (!redis && (0..<seed.numbers).contains(SeedSet.withCredentials(near: 0, numbers: seed.numbers))) else {
+            throw ValidationError("--credentials calls lookup, and needs a seeded number with credentials")
+        }
     }
 
     func run() async throws {
-        let wire = redis ? Wire.redis : Wire.lookup(token: try BenchTokens.lookupReader())
-        let driver = try CallDriver(port: port, wire: wire, connections: connections, numbers: seed.numbers)
+        let wire = redis ? Wire.redis : Wire.lookup(token: try BenchTokens.lookupReader(credentials: credentials), withCredentials: credentials)
+        let numbers = seed.numbers
+        let driver = try CallDriver(port: port, wire: wire, connections: connections, numbers: numbers,
+                                    draw: credentials ? { SeedSet.withCredentials(near: $0, numbers: numbers) } : { $0 })
         let figures: [Double], outcome: Outcome
         do {
             if warmup > 0 { _ = await drive(driver, for: warmup, phase: 1) }
@@ -51,8 +58,8 @@ struct Load: AsyncParsableCommand {
             throw error
         }
         driver.close()
-        let mode = rate > 0 ? String(format: "paced at %.0f/s", rate)
-            : "\(inFlight) in flight per connection" + (batched ? " (in batches)" : "")
+        let mode = (rate > 0 ? String(format: "paced at %.0f/s", rate)
+            : "\(inFlight) in flight per connection" + (batched ? " (in batches)" : "")) + (credentials ? ", with credentials" : "")
         print(String(format: "%@: %d connections, %@: %.0f requests/s  p50=%.0fus p99=%.0fus p99.9=%.0fus  "
                      + "server CPU %.2fus/request  client CPU %.2fus/request  errors=%.0f",
                      label ?? (redis ? "redis GET" : "lookup"), connections, mode, figures[0], figures[1], figures[2], figures[3], figures[4], figures[5], figures[6]))

@@ -33,9 +33,11 @@ enum BenchTokens {
         return TokenSigner(hs256Secret: Array(secret.utf8))
     }
 
-    /// A call-handling service's token: what calls Resolve in production.
-    static func lookupReader() throws -> String {
-        try signer().token(for: Principal(subject: "lookup-bench", role: .service, scopes: ["lookup:read"],
+    /// A call-handling service's token: what calls Resolve in production;
+    /// `credentials` adds the scope that opens provider credentials.
+    static func lookupReader(credentials: Bool = false) throws -> String {
+        try signer().token(for: Principal(subject: "lookup-bench", role: .service,
+                                          scopes: credentials ? ["lookup:read", "credentials:read"] : ["lookup:read"],
                                           expiresAt: Date() + 3600), lifetime: 3600)
     }
 

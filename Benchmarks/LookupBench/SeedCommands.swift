@@ -1,4 +1,5 @@
 import ArgumentParser
+import Credentials
 import Foundation
 import Protos
 
@@ -20,7 +21,8 @@ struct SeedOptions: ParsableArguments {
 
 /// Writes COPY ... FROM STDIN blocks of the seeded set for psql: the
 /// projection exactly as lookup would have built it from events, straight
-/// into its tables.
+/// into its tables. Credentials are sealed as inventory seals them, with the
+/// services' key ring (`PHONE_CREDENTIAL_KEYS`), so lookup can open them.
 struct SeedSQL: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seed-sql", abstract: "Print COPY blocks (CSV) filling lookup's tables with the seeded set.")
@@ -28,6 +30,10 @@ struct SeedSQL: ParsableCommand {
 
     func run() throws {
         let set = seed.set
+        guard let keys = ProcessInfo.processInfo.environment["PHONE_CREDENTIAL_KEYS"] else {
+            throw ValidationError("set PHONE_CREDENTIAL_KEYS to the services' credential keys")
+        }
+        let keyRing = try CredentialKeyRing(configuration: keys)
         var out = OutputBuffer()
         out.copy("lookup.organizations (id, slug, external_id, name, time_zone)")
         for index in 0..<set.organizations {
@@ -50,11 +56,13 @@ struct SeedSQL: ParsableCommand {
         for index in 0..<set.numbers {
             let number = set.number(index)
             let organization = set.organizationID(number.organization)
+            let sealed = try number.credentials.map {
+                try keyRing.encrypt($0, associatedData: CredentialKeyRing.associatedData(numberID: number.id))
+            }
             // nil is NULL; "" an empty string.
             out.row([number.id, number.e164, "t", "US", "CA", "fixed_line_or_mobile", number.provider, number.providerNumberID,
                      number.trunkID, number.vapiPhoneNumberID, "3", "f", number.owned ? organization : nil, "1",
-                     number.credentials == nil ? nil : SeedSet.credentialKeyID,
-                     number.credentials.map { "\\x" + SeedSet.hexString($0) },
+                     sealed?.keyID, sealed.map { "\\x" + SeedSet.hexString($0.ciphertext) },
                      organization, set.agentID(number.agent), "assigned"])
             if let schedule = number.schedule { schedules.append((number.id, schedule)) }
         }

@@ -1,3 +1,4 @@
+import Credentials
 import Foundation
 import Protos
 
@@ -16,7 +17,6 @@ struct SeedSet: Sendable {
     static let timeZones = ["America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles",
                             "America/Phoenix", "Europe/London", "Europe/Berlin", "Australia/Sydney"]
     static let providers = ["twilio", "telnyx", "vonage"]
-    static let credentialKeyID = "bench-key-1"
 
     /// "+1 AAA 0XX XXXX". Exchanges starting with 0 are not valid in the NANP,
     /// so inventory never imports a seeded number (lookup's e164 index is
@@ -62,9 +62,19 @@ struct SeedSet: Sendable {
 
     // MARK: Numbers
 
+    /// Whether number `index` has provider credentials: every 10th.
+    static func hasCredentials(_ index: Int) -> Bool { index % 10 == 3 }
+
+    /// The seeded number nearest `index` (below `numbers`) that has credentials.
+    static func withCredentials(near index: Int, numbers: Int) -> Int {
+        let near = index - index % 10 + 3
+        return near < numbers ? near : near - 10
+    }
+
     /// Number `index` as lookup holds it: organisation `index % organizations`,
-    /// connected to one of its agents; every 10th has sealed credentials, every
-    /// 100th a schedule, every 20th was brought by its organisation.
+    /// connected to one of its agents; every 10th has provider credentials (to
+    /// be sealed), every 100th a schedule, every 20th was brought by its
+    /// organisation.
     struct Number {
         var id: String
         var e164: String
@@ -75,7 +85,7 @@ struct SeedSet: Sendable {
         var trunkID: String
         var vapiPhoneNumberID: String
         var owned: Bool
-        var credentials: [UInt8]?
+        var credentials: ProviderCredentials?
         var schedule: AssignmentV1.Schedule?
     }
 
@@ -90,7 +100,7 @@ struct SeedSet: Sendable {
             trunkID: provider == "twilio" ? "TK" + Self.hex(UInt64(index % 97), salt: 4) : "",
             vapiPhoneNumberID: Self.uuid(UInt64(index), salt: 5),
             owned: index % 20 == 0,
-            credentials: index % 10 == 3 ? Self.sealedBytes(UInt64(index)) : nil,
+            credentials: Self.hasCredentials(index) ? Self.credentials(UInt64(index), provider: provider) : nil,
             schedule: index % 100 == 7 ? schedule(numberID: id, organization: organization) : nil)
     }
 
@@ -199,10 +209,17 @@ struct SeedSet: Sendable {
         return hexString(withUnsafeBytes(of: mix(seed)) { Array($0) } + withUnsafeBytes(of: mix(~seed)) { Array($0) })
     }
 
-    /// Stand-in for AES-GCM sealed credentials (nonce, ciphertext, tag): 96
-    /// bytes that are never opened in the benchmark.
-    static func sealedBytes(_ value: UInt64) -> [UInt8] {
-        (0..<12).flatMap { part in withUnsafeBytes(of: mix(value &* 16 &+ UInt64(part))) { Array($0) } }
+    /// Credentials of the shape inventory accepts for `provider`: what lookup
+    /// opens when a call asks for them.
+    static func credentials(_ value: UInt64, provider: String) -> ProviderCredentials {
+        switch provider {
+        case "twilio":
+            ProviderCredentials(provider: provider, fields: ["account_sid": "AC" + hex(value, salt: 6), "auth_token": hex(value, salt: 7)])
+        case "vonage":
+            ProviderCredentials(provider: provider, fields: ["api_key": String(hex(value, salt: 6).prefix(8)), "api_secret": hex(value, salt: 7)])
+        default:
+            ProviderCredentials(provider: provider, fields: ["api_key": "KEY" + hex(value, salt: 6).uppercased() + "_" + hex(value, salt: 7)])
+        }
     }
 
     static func hexString(_ bytes: [UInt8]) -> String {

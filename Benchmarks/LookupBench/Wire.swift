@@ -7,24 +7,25 @@ import RPC
 /// can be set against both (the paced Redis run is the machine's control).
 enum Wire {
     /// Lookup: the request envelope (method, token, timeout) without its
-    /// payload, which is its last field: each call appends its own.
-    case lookup(envelope: [UInt8])
+    /// payload, which is its last field: each call appends its own, asking
+    /// for the number's provider credentials with `withCredentials`.
+    case lookup(envelope: [UInt8], withCredentials: Bool)
     case redis
 
-    static func lookup(token: String) -> Wire {
+    static func lookup(token: String, withCredentials: Bool = false) -> Wire {
         var request = RpcV1.Request()
         request.method = LookupMethods.resolve
         request.metadata = [MetadataKey.authorization: "Bearer \(token)"]
         request.timeoutMicros = 5_000_000
-        return .lookup(envelope: request.serializedBytes())
+        return .lookup(envelope: request.serializedBytes(), withCredentials: withCredentials)
     }
 
     /// Appends the call `callID` for the seeded number `index` to `out`.
     func writeCall(index: Int, callID: UInt64, to out: inout [UInt8]) {
         switch self {
-        case .lookup(let envelope):
+        case .lookup(let envelope, let withCredentials):
             let number = SeedSet.e164(index)
-            let payload = 2 + number.utf8.count  // ResolveRequest { number = 1 }
+            let payload = 2 + number.utf8.count + (withCredentials ? 2 : 0)  // ResolveRequest { number = 1, include_credentials = 4 }
             let request = envelope.count + 2 + payload
             let frame = 1 + ProtoWriter.varintSize(callID) + 1 + ProtoWriter.varintSize(UInt64(request)) + request
             withUnsafeBytes(of: UInt32(frame).bigEndian) { out.append(contentsOf: $0) }
@@ -35,6 +36,7 @@ enum Wire {
             out.append(contentsOf: envelope)
             out.append(contentsOf: [4 << 3 | 2, UInt8(payload), 1 << 3 | 2, UInt8(number.utf8.count)])  // Request.payload
             out.append(contentsOf: number.utf8)
+            if withCredentials { out.append(contentsOf: [4 << 3, 1]) }
         case .redis:
             let key = SeedSet.redisKey(index)
             out.append(contentsOf: "*2\r\n$3\r\nGET\r\n$\(key.utf8.count)\r\n\(key)\r\n".utf8)

@@ -131,7 +131,7 @@ import Testing
         func answers(from store: RouteStore) -> [[UInt8]?] {
             requests.map { request in
                 var out = ProtoWriter(capacity: 16)
-                let answered = request.withUnsafeBytes { LookupHandlers.fastResolve($0, admin, from: store, into: &out) }
+                let answered = request.withUnsafeBytes { LookupHandlers.fastResolve($0, admin, from: store, keyRing: nil, into: &out) }
                 return answered ? out.bytes : nil
             }
         }
@@ -149,7 +149,7 @@ import Testing
         #expect(answers(from: store).compactMap { $0 }.count >= 10, "the batch holds numbers the fast path answers")
     }
 
-    @Test("Resolve's fast path answers a plain E.164 request as the encoder does, and declines everything else")
+    @Test("Resolve's fast path answers a request the projection can answer now as the handler reads it, and declines everything else")
     func fastPath() throws {
         let (state, keys) = state()
         let store = RouteStore()
@@ -160,7 +160,7 @@ import Testing
         func fast(_ request: LookupV1.ResolveRequest, _ principal: Principal?) -> [UInt8]? {
             var out = ProtoWriter(capacity: 16)
             let answered = request.serializedBytes().withUnsafeBytes {
-                LookupHandlers.fastResolve($0, principal, from: store, into: &out)
+                LookupHandlers.fastResolve($0, principal, from: store, keyRing: nil, into: &out)
             }
             #expect(answered || out.bytes.isEmpty, "a declined call writes nothing")
             return answered ? out.bytes : nil
@@ -176,24 +176,119 @@ import Testing
         }
         #expect(answered >= 30, "the fast path answered only \(answered) lookups")
 
-        // Found by the fast path, but in a form or with options it leaves to the handler.
+        // Every form and option the handler reads without libphonenumber and
+        // can answer now: the handler's answer, as it reads the request.
         let key = try #require(keys.first { state.encodedResolve($0, viewer: nil, applied: store.appliedToken) != nil })
         let admin = principal(.service, nil)
-        #expect(fast(.with { $0.number = key.e164 }, admin) != nil)
+        // A scheduled number routed otherwise at the instant asked for than now.
+        func answer(_ key: E164Key, at seconds: Int) -> [UInt8]? {
+            state.encodedResolve(key, at: Date(timeIntervalSince1970: Double(seconds)), viewer: nil, applied: store.appliedToken)
+        }
+        let now = Int(Date().timeIntervalSince1970)
+        let (scheduled, seconds) = try #require(keys.lazy.flatMap { key in
+            [1_783_000_000, 1_783_112_400, 1_783_152_000, 1_783_418_400].lazy.map { (key, $0) }
+        }.first { key, seconds in answer(key, at: seconds) != nil && answer(key, at: seconds) != answer(key, at: now) })
+        let withSchedule = answer(scheduled, at: seconds)
+        let answeredForms: [(LookupV1.ResolveRequest, [UInt8]?)] = [
+            (.with { $0.number = String(key.e164.dropFirst()) }, state.encodedResolve(key, viewer: nil, applied: store.appliedToken)),
+            (.with { $0.number = "tel:" + key.e164 }, state.encodedResolve(key, viewer: nil, applied: store.appliedToken)),
+            (.with { $0.number = "sip:" + key.e164 + "@pbx.example.com;user=phone" }, state.encodedResolve(key, viewer: nil, applied: store.appliedToken)),
+            (.with { $0.number = key.e164; $0.regionHint = "US" }, state.encodedResolve(key, viewer: nil, applied: store.appliedToken)),
+            (.with { $0.number = scheduled.e164; $0.atTimeMicros = Int64(seconds) * 1_000_000 }, withSchedule),
+            (.with { $0.number = key.e164; $0.minToken = .with { $0.inventory = 300; $0.assignment = 1 } },
+             state.encodedResolve(key, viewer: nil, applied: store.appliedToken)),
+        ]
+        for (request, expected) in answeredForms {
+            #expect(expected != nil && fast(request, admin) == expected, "\(request)")
+        }
+        // Left to the handler: national forms, errors, a token not applied yet, credentials without a key ring.
         let declined: [LookupV1.ResolveRequest] = [
-            .with { $0.number = String(key.e164.dropFirst()) },
-            .with { $0.number = "tel:" + key.e164 },
-            .with { $0.number = key.e164; $0.regionHint = "US" },
-            .with { $0.number = key.e164; $0.atTimeMicros = 1 },
-            .with { $0.number = key.e164; $0.includeCredentials = true },
-            .with { $0.number = key.e164; $0.minToken = .with { $0.inventory = 1 } },
+            .with { $0.number = String(key.e164.dropFirst()); $0.regionHint = "US" },  // national with a hint: libphonenumber
+            .with { $0.number = key.e164; $0.regionHint = "USA" },
+            .with { $0.number = key.e164 + "\u{0}" },
+            .with { $0.number = "sip:" + key.e164 + "@hôte.example" },
+            .with { $0.number = "+1415555abcd" },
+            .with { $0.number = key.e164; $0.atTimeMicros = -1 },
+            .with { $0.number = key.e164; $0.includeCredentials = true },  // with no key ring to open them
+            .with { $0.number = key.e164; $0.minToken = .with { $0.inventory = 301 } },
+            .with { $0.number = key.e164; $0.minToken = .with { $0.assignment = (1 << 40) + 1 } },
         ]
         for request in declined { #expect(fast(request, admin) == nil, "\(request)") }
+        // A field the handler does not know, and a token with one: the general path decides.
+        let number = LookupV1.ResolveRequest.with { $0.number = key.e164 }.serializedBytes()
+        for extra: [UInt8] in [[6 << 3, 1], [5 << 3 | 2, 2, 3 << 3, 1]] {
+            var out = ProtoWriter(capacity: 16)
+            #expect(!(number + extra).withUnsafeBytes { LookupHandlers.fastResolve($0, admin, from: store, keyRing: nil, into: &out) }, "\(extra)")
+        }
         #expect(fast(.with { $0.number = key.e164 }, nil) == nil, "no caller")
         #expect(fast(.with { $0.number = key.e164 }, principal(.orgMember, nil)) == nil, "an organisation role without its organisation")
         var out = ProtoWriter(capacity: 16)
-        #expect(![UInt8]([0x0a, 40, 0x2b]).withUnsafeBytes { LookupHandlers.fastResolve($0, admin, from: store, into: &out) },
+        #expect(![UInt8]([0x0a, 40, 0x2b]).withUnsafeBytes { LookupHandlers.fastResolve($0, admin, from: store, keyRing: nil, into: &out) },
                 "a truncated request")
+    }
+
+    @Test("credentials asked for are opened into the answer as the general path opens them; any it cannot open are left to it")
+    func credentialsOpened() throws {
+        let ring = try CredentialKeyRing(keys: [(id: "k1", key: Array(repeating: 1, count: 32))], activeKeyID: "k1")
+        let stranger = try CredentialKeyRing(keys: [(id: "k1", key: Array(repeating: 2, count: 32))], activeKeyID: "k1")
+        var (state, keys) = state()
+        // Besides the fixture's unopenable ciphertexts: credentials sealed for
+        // the number, by another ring's key of the same id, and for another number.
+        for (index, key) in keys.enumerated() where index % 3 == 0 {
+            let id = state.numbers[Int(try #require(state.slot(for: key)))].id
+            let credentials = ProviderCredentials(provider: "twilio", fields: [
+                "account_sid": "AC" + String(repeating: "0", count: 32), "auth_token": "secret-\(index)", "phone_number_sid": "PN" + String(repeating: "1", count: 32)])
+            let sealer = index % 9 == 3 ? stranger : ring
+            let owner = index % 9 == 6 ? UUID() : id
+            state.apply(.credentials(numberID: id, sealed: try sealer.encrypt(
+                credentials, associatedData: CredentialKeyRing.associatedData(numberID: owner.uuidString.lowercased()))))
+        }
+        let store = RouteStore()
+        store.replace(with: state, inventory: 300, assignment: 1 << 40)
+        let applied = store.appliedToken
+        var opened = 0, declined = 0
+        let instant = Date(timeIntervalSince1970: 1_783_112_400)
+        for viewer: Viewer in [nil, "org-a", "org-b"] {
+            for key in keys {
+                guard case .success(let resolved) = state.resolve(key, at: instant, viewer: viewer, withCredentials: true) else {
+                    #expect(state.encodedResolve(key, at: instant, viewer: viewer, applied: applied, opening: ring) == nil)
+                    continue
+                }
+                var expected = LookupV1.ResolveResponse.with { $0.route = resolved.route; $0.applied = applied }
+                if let sealed = resolved.sealed {
+                    let numberID = CredentialKeyRing.associatedData(numberID: resolved.route.numberId)
+                    guard let credentials = try? ring.decrypt(sealed, associatedData: numberID) else {
+                        #expect(state.encodedResolve(key, at: instant, viewer: viewer, applied: applied, opening: ring) == nil,
+                                "\(key.e164): credentials the general path cannot open")
+                        declined += 1
+                        continue
+                    }
+                    expected.route?.credentials = credentials.fields
+                    opened += 1
+                }
+                let encoded = try #require(state.encodedResolve(key, at: instant, viewer: viewer, applied: applied, opening: ring), "\(key.e164)")
+                #expect(try LookupV1.ResolveResponse(serializedBytes: encoded) == expected, "\(key.e164) as \(viewer ?? "admin")")
+            }
+        }
+        #expect(opened >= 6 && declined >= 6, "opened \(opened), declined \(declined)")
+
+        // Over the fast lane: only for callers with credentials:read, and only with a key ring.
+        let key = try #require(keys.enumerated().first { index, key in
+            index % 9 == 0 && state.encodedResolve(key, viewer: nil, applied: applied) != nil
+        }?.element)
+        let request = LookupV1.ResolveRequest.with { $0.number = key.e164; $0.includeCredentials = true }.serializedBytes()
+        func fast(_ scopes: [String], _ keyRing: CredentialKeyRing?) -> [UInt8]? {
+            let caller = Principal(subject: "t", role: .service, organizationID: nil, scopes: Set(scopes), expiresAt: Date() + 600)
+            var out = ProtoWriter(capacity: 16)
+            let answered = request.withUnsafeBytes { LookupHandlers.fastResolve($0, caller, from: store, keyRing: keyRing, into: &out) }
+            #expect(answered || out.bytes.isEmpty, "a declined call writes nothing")
+            return answered ? out.bytes : nil
+        }
+        let answer = try #require(fast(["lookup:read", "credentials:read"], ring))
+        #expect(answer == state.encodedResolve(key, viewer: nil, applied: applied, opening: ring))
+        #expect(try LookupV1.ResolveResponse(serializedBytes: answer).route?.credentials["auth_token"]?.hasPrefix("secret-") == true)
+        #expect(fast(["lookup:read"], ring) == nil, "without credentials:read the general path refuses")
+        #expect(fast(["lookup:read", "credentials:read"], nil) == nil, "without a key ring the general path says so")
     }
 
     @Test("an id is written as Foundation's lower-case UUID text")

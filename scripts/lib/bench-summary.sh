@@ -24,14 +24,15 @@ lookup_summary() {
     shown="$(paste <(seq 1 "$rounds") <(echo "$redis_ratios") | sort -g -k 2 | awk -v n="$rounds" 'NR == int((n + 1) / 2) { print $1 }')"
     echo
     echo "Summary: $numbers numbers, $connections connections, loopback, $(nproc) cores shared by client and server"
-    printf '  %-40s %12s %9s %9s %9s %14s %14s\n' "" "requests/s" "p50 us" "p99 us" "p99.9 us" "server CPU us" "client CPU us"
+    printf '  %-44s %12s %9s %9s %9s %14s %14s\n' "" "requests/s" "p50 us" "p99 us" "p99.9 us" "server CPU us" "client CPU us"
     for row in "lookup Resolve, 1 in flight:lookup-1.$shown" "lookup Resolve, 16 in flight:lookup-16" \
         "lookup Resolve, 16 in flight, batches:lookup-16b.$shown" \
+        "lookup Resolve with credentials, 1 in flight:lookup-credentials" \
         "lookup Resolve, paced, half P1 peak:lookup-half" "Redis GET, no pipelining:redis-1.$shown" \
         "Redis GET, -P 16:redis-16.$shown" "Redis GET, paced as lookup (same client):redis-half" \
         "Postgres SELECT (pgbench):postgres.$shown"; do
         read -r rps p50 p99 p999 cpu client _ <"$bench_tmp/${row##*:}"
-        printf '  %-40s %12.0f %9.0f %9.0f %9.0f %14.2f %14.2f\n' "${row%:*}" "$rps" "$p50" "$p99" "$p999" "$cpu" "$client"
+        printf '  %-44s %12.0f %9.0f %9.0f %9.0f %14.2f %14.2f\n' "${row%:*}" "$rps" "$p50" "$p99" "$p999" "$cpu" "$client"
     done
     echo "  (the 1-in-flight, batched, Redis and Postgres rows are round $shown of $rounds, the median round by lookup : Redis CPU)"
     echo

@@ -28,8 +28,8 @@ struct LookupHandlers: Sendable {
         router.registerInlineEncoded(method("Resolve"), resolve)
         router.registerFastPath(for: Self.prefix + "Resolve", warm: { [store] payloads in
             Self.prefetchResolves(payloads, from: store)
-        }) { [store] payload, principal, out in
-            Self.fastResolve(payload, principal, from: store, into: &out)
+        }) { [store, keyRing] payload, principal, out in
+            Self.fastResolve(payload, principal, from: store, keyRing: keyRing, into: &out)
         }
         router.registerInline(method("BatchResolve"), batchResolve)
         router.registerInline(method("IsAssigned"), isAssigned)
@@ -49,9 +49,11 @@ struct LookupHandlers: Sendable {
         let instant = try Self.instant(request.atTimeMicros)
         let withCredentials = try Self.credentialsAllowed(request.includeCredentials, context)
         // Nearly every inbound call: encoded straight from the projection.
-        if !withCredentials, store.satisfies(request.minToken) {
-            let applied = store.appliedToken
-            if let encoded = store.read({ $0.encodedResolve(key, at: instant, viewer: viewer, applied: applied) }) { return .now(encoded) }
+        if !withCredentials || keyRing != nil, store.satisfies(request.minToken) {
+            let applied = store.appliedToken, opening = withCredentials ? keyRing : nil
+            if let encoded = store.read({ $0.encodedResolve(key, at: instant, viewer: viewer, applied: applied, opening: opening) }) {
+                return .now(encoded)
+            }
         }
         return try answer(request.minToken, context) {
             var response = LookupV1.ResolveResponse()
@@ -61,28 +63,22 @@ struct LookupHandlers: Sendable {
         }.encoded
     }
 
-    /// Resolve's fast path (see `RPCRouter.registerFastPath`): a request of
-    /// only a number in canonical E.164, answered as `resolve` would from
-    /// `encodedResolve`, with no request or context to build.
+    /// Resolve's fast path (see `RPCRouter.registerFastPath`): a request the
+    /// projection can answer now, answered as `resolve` would from
+    /// `encodedResolve`, with no request or context to build. National forms
+    /// (libphonenumber's), a `min_token` not applied yet, credentials the
+    /// caller may not see or that cannot be opened, and every error are left
+    /// to the general path, which waits or says why.
     static func fastResolve(_ payload: UnsafeRawBufferPointer, _ principal: Principal?, from store: RouteStore,
-                            into out: inout ProtoWriter) -> Bool {
-        guard let key = fastKey(payload), let principal else { return false }
+                            keyRing: CredentialKeyRing?, into out: inout ProtoWriter) -> Bool {
+        guard let request = FastResolveRequest(payload), let principal, store.satisfies(request.minToken) else { return false }
+        if request.withCredentials { guard keyRing != nil, principal.has(scope: credentialsScope) else { return false } }
         let viewer: Viewer  // nil (every number) for platform callers: no `try?`, which would flatten it
         do { viewer = try Self.viewer(of: principal) } catch { return false }
-        let applied = store.appliedToken
-        return store.readInPlace { RouteState.encodedResolve(key, in: $0, viewer: viewer, applied: applied, into: &out) }
-    }
-
-    /// The number of a request the fast path takes: only a number, in canonical E.164.
-    private static func fastKey(_ payload: UnsafeRawBufferPointer) -> E164Key? {
-        var fields = ProtoFieldReader(payload)
-        var number: UnsafeRawBufferPointer?
-        while let field = fields.next() {
-            guard field.number == 1, case .bytes(let bytes) = field.value else { return nil }
-            number = bytes
+        let applied = store.appliedToken, opening = request.withCredentials ? keyRing : nil
+        return store.readInPlace {
+            RouteState.encodedResolve(request.key, at: request.instant, in: $0, viewer: viewer, applied: applied, opening: opening, into: &out)
         }
-        guard !fields.isMalformed, let number, number.first == UInt8(ascii: "+") else { return nil }
-        return E164Key.digits(number.dropFirst())
     }
 
     /// Resolve's `FastPathWarm`: the numbers of a poll's calls prefetched
@@ -92,8 +88,8 @@ struct LookupHandlers: Sendable {
         withUnsafeTemporaryAllocation(of: E164Key.self, capacity: payloads.count) { keys in
             var count = 0
             for payload in payloads {
-                guard let key = fastKey(payload) else { continue }
-                keys.initializeElement(at: count, to: key)
+                guard let request = FastResolveRequest(payload) else { continue }
+                keys.initializeElement(at: count, to: request.key)
                 count += 1
             }
             store.readInPlace { RouteState.prefetch(UnsafeBufferPointer(rebasing: keys[..<count]), in: $0) }

@@ -64,6 +64,7 @@ struct E164Key: Hashable, Sendable, Comparable {
 /// through libphonenumber.
 enum NumberInput {
     static let maximumLength = 256
+    private static let uriSchemes = ["tel:", "sip:", "sips:"]
 
     static func key(_ text: String, regionHint: String, field: String = "number") throws(RPCError) -> E164Key {
         guard !text.isEmpty else { throw RPCError.invalidArgument(field: field, "is empty") }
@@ -92,13 +93,32 @@ enum NumberInput {
         }
     }
 
+    /// `key(_:regionHint:)` of a request's bytes as they arrived, for Resolve's
+    /// fast path: the key when `key` would read it with a byte scan, nil when it
+    /// needs libphonenumber, would throw, or the text is not plain ASCII (the
+    /// general path then decodes the request and answers, or says what is
+    /// wrong).
+    static func key(bytes text: UnsafeRawBufferPointer, regionHint: UnsafeRawBufferPointer) -> E164Key? {
+        guard (1...maximumLength).contains(text.count), isPlainASCII(text), isPlainASCII(regionHint),
+              (try? FieldRules.regionCode(String(decoding: regionHint, as: UTF8.self), field: "region_hint")) != nil
+        else { return nil }
+        return scanE164(addressPart(text[...]), plusRequired: !regionHint.isEmpty)
+    }
+
+    /// ASCII without NUL: text every decoder reads alike.
+    private static func isPlainASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.allSatisfy { $0 != 0 && $0 < 0x80 }
+    }
+
     /// The number part of `tel:` / `sip:` / `sips:` URIs (user part, without
     /// parameters); the text itself otherwise. Surrounding blanks are dropped.
-    static func addressPart(_ bytes: Substring.UTF8View) -> Substring.UTF8View {
+    static func addressPart<Bytes: BidirectionalCollection<UInt8>>(_ bytes: Bytes) -> Bytes where Bytes.SubSequence == Bytes {
         var text = bytes
         while let first = text.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { text.removeFirst() }
         while let last = text.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { text.removeLast() }
-        for scheme in ["tel:", "sip:", "sips:"] where hasPrefix(text, scheme) {
+        // Schemes start with a letter; "+" and digits, as most calls send them, skip the search.
+        guard let first = text.first, first | 0x20 >= UInt8(ascii: "a"), first | 0x20 <= UInt8(ascii: "z") else { return text }
+        for scheme in uriSchemes where hasPrefix(text, scheme) {
             text = text.dropFirst(scheme.utf8.count)
             if let end = text.firstIndex(where: { $0 == UInt8(ascii: "@") || $0 == UInt8(ascii: ";") }) {
                 text = text[..<end]
@@ -112,7 +132,7 @@ enum NumberInput {
     /// (space, -, ., /, parentheses), or as bare digits without "+" (as SIP
     /// headers carry it) unless `plusRequired`; nil when anything else
     /// appears or the digit count is out of range.
-    static func scanE164(_ bytes: Substring.UTF8View, plusRequired: Bool) -> E164Key? {
+    static func scanE164<Bytes: Collection<UInt8>>(_ bytes: Bytes, plusRequired: Bool) -> E164Key? where Bytes.SubSequence == Bytes {
         var rest = bytes
         let hasPlus = rest.first == UInt8(ascii: "+")
         if hasPlus { rest.removeFirst() } else if plusRequired { return nil }
@@ -137,7 +157,7 @@ enum NumberInput {
         return count >= 7 ? E164Key(value: value) : nil
     }
 
-    private static func hasPrefix(_ text: Substring.UTF8View, _ prefix: String) -> Bool {
+    private static func hasPrefix<Bytes: Collection<UInt8>>(_ text: Bytes, _ prefix: String) -> Bool {
         guard text.count >= prefix.utf8.count else { return false }
         return zip(text, prefix.utf8).allSatisfy { a, b in a | 0x20 == b | 0x20 }
     }

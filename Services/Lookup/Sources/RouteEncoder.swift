@@ -1,4 +1,5 @@
 import CPrefetch
+import Credentials
 import Foundation
 import Protos
 import ServiceRuntime
@@ -8,29 +9,33 @@ import ServiceRuntime
 /// build, copy into C structs and pack on every inbound call. Organisations,
 /// agents and profiles are kept encoded (`EncodedBySymbol`, `EncodedProfile`)
 /// and embedded as they are. It covers numbers routed to
-/// an organisation, answered without credentials: nearly every call. The
-/// others, and every error, take the general path, and a test holds both
-/// paths to the same answers.
+/// an organisation, with their provider credentials opened when asked for:
+/// nearly every call. The others, and every error, take the general path,
+/// and a test holds both paths to the same answers.
 extension RouteState {
     /// The encoded `ResolveResponse` at `instant` (nil: now), or nil when the
     /// general path must answer (anything but a route to an organisation).
-    func encodedResolve(_ key: E164Key, at instant: Date? = nil, viewer: Viewer, applied: LookupV1.ConsistencyToken) -> [UInt8]? {
+    func encodedResolve(_ key: E164Key, at instant: Date? = nil, viewer: Viewer, applied: LookupV1.ConsistencyToken,
+                        opening keyRing: CredentialKeyRing? = nil) -> [UInt8]? {
         var out = ProtoWriter(capacity: 512)
         let answered = withUnsafePointer(to: self) {
-            Self.encodedResolve(key, at: instant, in: $0, viewer: viewer, applied: applied, into: &out)
+            Self.encodedResolve(key, at: instant, in: $0, viewer: viewer, applied: applied, opening: keyRing, into: &out)
         }
         return answered ? out.bytes : nil
     }
 
     /// Appends the encoded `ResolveResponse` to `out`; false (nothing written)
-    /// when the general path must answer.
+    /// when the general path must answer. With a `keyRing`, the number's
+    /// credentials are opened into the answer; when they cannot be, the
+    /// general path says why.
     ///
     /// It reads the state in place, each field through the pointer: a method
     /// called on state behind a pointer (or a class's property) gets a copy of
     /// all of it first, which retains every array and dictionary it holds —
     /// contended reference counts, since every event loop reads the same state.
     static func encodedResolve(_ key: E164Key, at instant: Date? = nil, in state: UnsafePointer<RouteState>, viewer: Viewer,
-                               applied: LookupV1.ConsistencyToken, into out: inout ProtoWriter) -> Bool {
+                               applied: LookupV1.ConsistencyToken, opening keyRing: CredentialKeyRing? = nil,
+                               into out: inout ProtoWriter) -> Bool {
         guard let slot = slot(for: key, in: state), visible(slot, to: viewer, in: state) else { return false }
         // The packed number and its profile as they are: no `NumberEntry` of Strings.
         let number = state.pointee.numbers[Int(slot)]
@@ -44,6 +49,13 @@ extension RouteState {
         let agentSymbol = choice?.agentSymbol ?? number.agent  // 0: none
         let agent = agentSymbol == 0 ? nil : state.pointee.encodedAgents.place(agentSymbol)
             .flatMap { $0.organization == number.organization ? $0 : nil }
+        var credentials: ProviderCredentials?
+        if let keyRing, number.hasCredentials {
+            guard let sealed = state.pointee.arena.extras(at: number.extras).credentials,
+                  let opened = try? keyRing.decrypt(sealed, associatedData: CredentialKeyRing.associatedData(numberID: number.id.lowercasedString))
+            else { return false }
+            credentials = opened
+        }
 
         let route = out.beginNested(1)  // ResolveResponse.route
         out.uuid(1, number.id)
@@ -78,6 +90,12 @@ extension RouteState {
         out.bool(4, flags.fax)
         out.endNested(capabilities)
         out.bool(17, owner != 0 && owner == number.organization)
+        for (name, value) in credentials?.fields.sorted(by: { $0.key < $1.key }) ?? [] {
+            let entry = out.beginNested(18)  // map<string, string>: one entry message each
+            out.string(1, name)
+            out.string(2, value)
+            out.endNested(entry)
+        }
         out.bool(19, number.hasCredentials)
         out.endNested(route)
         let token = out.beginNested(2)  // ResolveResponse.applied

@@ -193,6 +193,11 @@ extension AssignmentTests {
             await expectRPCError(.permissionDenied) {
                 try await lookup.api(.owner(organization)).resolve(e164, credentials: true, after: token)
             }
+            // The same without a token to wait for: the form call handling sends, answered on the fast lane.
+            #expect(try await lookup.api(.callHandler(credentials: true)).resolve(e164, credentials: true).credentials == opened.credentials)
+            await expectRPCError(.permissionDenied) {
+                try await lookup.api(.callHandler()).resolve(e164, credentials: true)
+            }
             #expect(!lookup.process.log.contains("tok-secret-1234567890"), "a credential reached lookup's log")
         }
 
