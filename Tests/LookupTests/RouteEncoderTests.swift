@@ -227,6 +227,46 @@ import Testing
                 "a truncated request")
     }
 
+    @Test("mutated requests: the fast path answers only what the handler would answer, as it would")
+    func mutatedRequests() throws {
+        let (state, keys) = state()
+        let store = RouteStore()
+        store.replace(with: state, inventory: 300, assignment: 1 << 40)
+        let admin = Principal(subject: "t", role: .service, organizationID: nil, scopes: ["lookup:read"], expiresAt: Date() + 600)
+        var random = SystemRandomNumberGenerator()
+        let seeds: [[UInt8]] = keys.map { key in
+            LookupV1.ResolveRequest.with {
+                $0.number = ["", "tel:", "sip:", " "].randomElement(using: &random)! + key.e164
+                $0.regionHint = ["", "US", "us", "GB"].randomElement(using: &random)!
+                $0.atTimeMicros = [0, 1_783_112_400_000_000].randomElement(using: &random)!
+                $0.minToken = [nil, .with { $0.inventory = 300 }].randomElement(using: &random)!
+            }.serializedBytes()
+        }
+        var answered = 0
+        for _ in 0..<20_000 {
+            var bytes = seeds.randomElement(using: &random)!
+            for _ in 0..<Int.random(in: 0...3, using: &random) where !bytes.isEmpty {
+                let at = Int.random(in: 0..<bytes.count, using: &random)
+                switch Int.random(in: 0..<3, using: &random) {
+                case 0: bytes[at] = UInt8.random(in: 0...255, using: &random)
+                case 1: bytes.remove(at: at)
+                default: bytes.insert(UInt8.random(in: 0...255, using: &random), at: at)
+                }
+            }
+            var out = ProtoWriter(capacity: 16)
+            guard bytes.withUnsafeBytes({ LookupHandlers.fastResolve($0, admin, from: store, keyRing: nil, into: &out) }) else { continue }
+            answered += 1
+            // What the handler makes of the same bytes: it must answer, and the same.
+            let request = try LookupV1.ResolveRequest(serializedBytes: bytes)
+            let key = try NumberInput.key(request.number, regionHint: request.regionHint)
+            let instant = try LookupHandlers.instant(request.atTimeMicros)
+            #expect(!request.includeCredentials && store.satisfies(request.minToken), "\(request)")
+            guard request.atTimeMicros != 0 || !state.hasSchedule(state.slot(for: key)!) else { continue }  // "now" moves
+            #expect(out.bytes == state.encodedResolve(key, at: instant, viewer: nil, applied: store.appliedToken), "\(request)")
+        }
+        #expect(answered >= 2_000, "the fast path answered only \(answered) of the mutated requests")
+    }
+
     @Test("credentials asked for are opened into the answer as the general path opens them; any it cannot open are left to it")
     func credentialsOpened() throws {
         let ring = try CredentialKeyRing(keys: [(id: "k1", key: Array(repeating: 1, count: 32))], activeKeyID: "k1")
