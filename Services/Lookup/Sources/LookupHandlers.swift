@@ -48,7 +48,8 @@ struct LookupHandlers: Sendable {
         let key = try NumberInput.key(request.number, regionHint: request.regionHint)
         let instant = try Self.instant(request.atTimeMicros)
         let withCredentials = try Self.credentialsAllowed(request.includeCredentials, context)
-        // Nearly every inbound call: encoded straight from the projection.
+        // Encoded straight from the projection, as the fast lane answers the
+        // calls it takes; here come national forms and calls the lane relayed.
         if !withCredentials || keyRing != nil, store.satisfies(request.minToken) {
             let applied = store.appliedToken, opening = withCredentials ? keyRing : nil
             if let encoded = store.read({ $0.encodedResolve(key, at: instant, viewer: viewer, applied: applied, opening: opening) }) {
