@@ -96,6 +96,7 @@ import Testing
             var withoutCredentials = extras
             withoutCredentials.credentials = nil
             #expect(arena.extras(at: offset, withCredentials: false) == withoutCredentials)
+            #expect(arena.credentials(at: offset) == extras.credentials)
             arena.providerIDs(at: offset) { providerNumberID, vapiPhoneNumberID, owner in
                 #expect(CompactText(providerNumberID) == extras.providerNumberID)
                 #expect(CompactText(vapiPhoneNumberID) == extras.vapiPhoneNumberID)
@@ -103,6 +104,7 @@ import Testing
             }
         }
         #expect(arena.extras(at: 0) == NumberExtras())
+        #expect(arena.credentials(at: 0) == nil)
     }
 
     /// The word-at-a-time hex reader against a digit-by-digit one: every byte

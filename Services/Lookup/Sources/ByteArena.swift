@@ -66,14 +66,25 @@ struct ByteArena: Sendable {
         return withRecord(at: offset) { header, providerNumberID, vapiPhoneNumberID, owner, rest in
             var extras = NumberExtras(providerNumberID: CompactText(providerNumberID), vapiPhoneNumberID: CompactText(vapiPhoneNumberID),
                                       owner: owner)
-            if withCredentials && header & Self.credentialsFollow != 0 {
-                var position = 0
-                let keyID = Self.decode(rest, &position)
-                let length = Self.length(rest, at: position)
-                extras.credentials = SealedCredentials(keyID: keyID, ciphertext: Array(rest[(position + 4)..<(position + 4 + length)]))
-            }
+            if withCredentials { extras.credentials = Self.credentials(header, rest) }
             return extras
         }
+    }
+
+    /// Only the sealed credentials stored at `offset`, if any: what Resolve
+    /// opens when asked for them.
+    func credentials(at offset: UInt32) -> SealedCredentials? {
+        guard offset != 0 else { return nil }
+        return withRecord(at: offset) { header, _, _, _, rest in Self.credentials(header, rest) }
+    }
+
+    /// The credentials of a record with `header`, from `rest`, the bytes after its owner.
+    private static func credentials(_ header: UInt8, _ rest: UnsafeRawBufferPointer) -> SealedCredentials? {
+        guard header & credentialsFollow != 0 else { return nil }
+        var position = 0
+        let keyID = decode(rest, &position)
+        let count = length(rest, at: position)
+        return SealedCredentials(keyID: keyID, ciphertext: Array(rest[(position + 4)..<(position + 4 + count)]))
     }
 
     /// Stores a number's schedule: the symbols of the agents it can route to,

@@ -73,7 +73,7 @@ struct LookupHandlers: Sendable {
     static func fastResolve(_ payload: UnsafeRawBufferPointer, _ principal: Principal?, from store: RouteStore,
                             keyRing: CredentialKeyRing?, into out: inout ProtoWriter) -> Bool {
         guard let request = FastResolveRequest(payload), let principal, store.satisfies(request.minToken) else { return false }
-        if request.withCredentials { guard keyRing != nil, principal.has(scope: credentialsScope) else { return false } }
+        if request.withCredentials { guard keyRing != nil, Self.mayOpenCredentials(principal) else { return false } }
         let viewer: Viewer  // nil (every number) for platform callers: no `try?`, which would flatten it
         do { viewer = try Self.viewer(of: principal) } catch { return false }
         let applied = store.appliedToken, opening = request.withCredentials ? keyRing : nil
@@ -264,6 +264,11 @@ struct LookupHandlers: Sendable {
         }
     }
 
+    /// Whether `principal` may have credentials opened into its answers.
+    static func mayOpenCredentials(_ principal: Principal?) -> Bool {
+        principal?.has(scope: credentialsScope) == true
+    }
+
     /// nil (everything) for platform admins and services; the organisation for its users.
     static func viewer(_ context: RPCContext) throws(RPCError) -> Viewer {
         try viewer(of: context.requirePrincipal())
@@ -284,7 +289,7 @@ struct LookupHandlers: Sendable {
 
     static func credentialsAllowed(_ requested: Bool, _ context: RPCContext) throws(RPCError) -> Bool {
         guard requested else { return false }
-        guard context.principal?.has(scope: credentialsScope) == true else {
+        guard mayOpenCredentials(context.principal) else {
             throw RPCError(.permissionDenied, "include_credentials needs the \(credentialsScope) scope")
         }
         return true

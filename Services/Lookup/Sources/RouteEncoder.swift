@@ -51,7 +51,7 @@ extension RouteState {
             .flatMap { $0.organization == number.organization ? $0 : nil }
         var credentials: ProviderCredentials?
         if let keyRing, number.hasCredentials {
-            guard let sealed = state.pointee.arena.extras(at: number.extras).credentials,
+            guard let sealed = state.pointee.arena.credentials(at: number.extras),
                   let opened = try? keyRing.decrypt(sealed, associatedData: CredentialKeyRing.associatedData(numberID: number.id.lowercasedString))
             else { return false }
             credentials = opened
