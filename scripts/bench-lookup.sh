@@ -2,7 +2,8 @@
 # Lookup beside Redis and Postgres, in one run on loopback, with a million
 # numbers: resident memory per number, cold start, Resolve throughput and
 # latency (1 and 16 calls in flight per connection, the 16 also in batches as
-# redis-benchmark -P 16 sends them, and paced at half the 1-in-flight peak),
+# redis-benchmark -P 16 sends them, and paced at half the 1-in-flight peak;
+# also asking for the numbers' provider credentials, opened per call),
 # CPU per request of each server, and how soon a write in assignment is
 # resolvable in lookup. Lookup, Redis and Postgres are measured in alternating
 # rounds, each ratio within its round. Redis is also driven paced at lookup's
