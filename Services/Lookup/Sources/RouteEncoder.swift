@@ -14,7 +14,8 @@ import ServiceRuntime
 /// and a test holds both paths to the same answers.
 extension RouteState {
     /// The encoded `ResolveResponse` at `instant` (nil: now), or nil when the
-    /// general path must answer (anything but a route to an organisation).
+    /// general path must answer (anything but a route to an organisation, or
+    /// credentials `keyRing` cannot open).
     func encodedResolve(_ key: E164Key, at instant: Date? = nil, viewer: Viewer, applied: LookupV1.ConsistencyToken,
                         opening keyRing: CredentialKeyRing? = nil) -> [UInt8]? {
         var out = ProtoWriter(capacity: 512)
